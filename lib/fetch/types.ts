@@ -1,0 +1,35 @@
+/** The seam between the proxy and whatever speaks HTTP to the upstream. */
+import type { Readable } from 'node:stream';
+
+export interface UpstreamRequest {
+  url: string;
+  method: 'POST' | 'GET';
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  body?: Buffer;
+  signal: AbortSignal;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  /** Lower-case names; `content-encoding` is gone because `body` is already decoded. */
+  headers: Record<string, string | string[] | undefined>;
+  /** The decoded body, as the upstream sends it, chunk by chunk. */
+  body: Readable;
+}
+
+/** Sends one request upstream and resolves when the response headers have arrived. */
+export type UpstreamTransport = (request: UpstreamRequest) => Promise<UpstreamResponse>;
+
+/** The WHATWG `fetch(url, init)` signature, as node-fetch, undici and Node's global fetch have it. */
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: Buffer | Uint8Array; signal: AbortSignal },
+) => Promise<FetchLikeResponse>;
+
+export interface FetchLikeResponse {
+  status: number;
+  headers: { forEach(callback: (value: string, name: string) => void): void };
+  /** A WHATWG ReadableStream (global fetch) or a Node Readable (node-fetch); null when empty. */
+  body: unknown;
+}

@@ -1,0 +1,68 @@
+/**
+ * The default transport: undici's `request` API on a keep-alive pool per upstream origin. It
+ * skips the WHATWG Request/Response objects that make fetch cost about 2.5x the CPU per request.
+ */
+import type { Dispatcher } from 'undici';
+import { Agent } from 'undici';
+import { decodeBody } from './decode.js';
+import type { UpstreamTransport } from './types.js';
+
+export interface UndiciTransportOptions {
+  /** A dispatcher of your own (an `Agent`, `Pool` or `ProxyAgent`); default a keep-alive `Agent`. */
+  dispatcher?: Dispatcher;
+  /** Sockets per upstream origin for the default agent. Default unlimited. */
+  connections?: number;
+  /** How long an idle upstream socket is kept. Default 30000 ms. */
+  keepAliveTimeoutMs?: number;
+}
+
+export interface UndiciTransport extends UpstreamTransport {
+  /** Closes the default agent's sockets (not a dispatcher you passed in). */
+  close(): Promise<void>;
+}
+
+interface Target {
+  origin: string;
+  path: string;
+}
+
+const MAX_CACHED_TARGETS = 1024;
+
+export function createUndiciTransport(options: UndiciTransportOptions = {}): UndiciTransport {
+  const ownDispatcher = options.dispatcher === undefined;
+  const dispatcher: Dispatcher =
+    options.dispatcher ??
+    new Agent({
+      connections: options.connections ?? null,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+      // The proxy's own timeouts govern; undici's 300 s defaults would cut off slow reasoning models.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+  const targets = new Map<string, Target>();
+  const targetOf = (url: string): Target => {
+    let target = targets.get(url);
+    if (!target) {
+      const parsed = new URL(url);
+      target = { origin: parsed.origin, path: parsed.pathname + parsed.search };
+      if (targets.size >= MAX_CACHED_TARGETS) {
+        targets.clear();
+      }
+      targets.set(url, target);
+    }
+    return target;
+  };
+
+  const transport = (async ({ url, method, headers, body, signal }) => {
+    const { origin, path } = targetOf(url);
+    const response = await dispatcher.request({ origin, path, method, headers, body, signal });
+    const responseHeaders = response.headers as Record<string, string | string[] | undefined>;
+    return { status: response.statusCode, headers: responseHeaders, body: decodeBody(responseHeaders, response.body) };
+  }) as UndiciTransport;
+  transport.close = async () => {
+    if (ownDispatcher) {
+      await dispatcher.close();
+    }
+  };
+  return transport;
+}

@@ -1,0 +1,14 @@
+// The main entry: the router and every piece it is built from, each usable on its own.
+export { createLlmProxyRouter } from './router/create-router.js';
+export type { LlmProxyRouter } from './router/create-router.js';
+export { DEFAULT_TIMEOUTS, DEFAULT_HEARTBEAT_MS, DEFAULT_BODY_LIMIT } from './router/options.js';
+export type { LlmProxyOptions } from './router/options.js';
+
+export * from './errors/index.js';
+export * from './registry/index.js';
+export * from './fetch/index.js';
+export * from './sse/index.js';
+export * from './logging/index.js';
+export { safeEqual, bearerToken } from './auth/keys.js';
+export type { ApiKeys } from './auth/keys.js';
+export type { ProxyTimeouts } from './proxy/handler.js';

@@ -1,0 +1,61 @@
+/**
+ * Per-request facts shared by the proxy (which learns them) and the request logger (which writes
+ * them). Kept under a symbol on the request so any number of middlewares can find it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { ErrorKind } from '../errors/classify.js';
+
+const CONTEXT = Symbol.for('express-llm-proxy.context');
+
+export interface FailedAttempt {
+  provider: string;
+  error_kind?: ErrorKind;
+  status?: number;
+}
+
+export interface RequestContext {
+  readonly requestId: string;
+  /** `performance.now()` when the request arrived. */
+  readonly startedAt: number;
+  /** Set when a request logger owns this request (so a second one stays quiet). */
+  logged: boolean;
+  provider?: string;
+  model?: string;
+  upstreamModel?: string;
+  errorKind?: ErrorKind;
+  /** Status to log when it differs from what went out (499 for a client that left). */
+  status?: number;
+  /** `performance.now()` marks. */
+  upstreamSentAt?: number;
+  upstreamHeadersAt?: number;
+  headersSentAt?: number;
+  firstChunkAt?: number;
+  streamEndedAt?: number;
+  /** Why a stream ended early (`ttft_timeout`, `stream_idle_timeout`, `upstream_stream_error`). */
+  streamError?: string;
+  attempts?: number;
+  failedAttempts?: FailedAttempt[];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** Keeps a well-formed incoming `x-request-id`; anything else is replaced by a UUID. */
+export function requestIdFrom(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext };
+
+/** The request's context, created on first use. */
+export function requestContext(req: IncomingMessage): RequestContext {
+  const holder = req as WithContext;
+  let context = holder[CONTEXT];
+  if (!context) {
+    context = { requestId: requestIdFrom(req), startedAt: performance.now(), logged: false };
+    holder[CONTEXT] = context;
+  }
+  return context;
+}

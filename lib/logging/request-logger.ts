@@ -1,0 +1,123 @@
+/**
+ * One structured log entry per request, written when the response finishes or the client goes
+ * away. Plain responses carry `duration`; streams (response `Content-Type: text/event-stream`)
+ * carry `ttfb`, `ttft` and `stream_duration` instead, since a stream's "duration" at header time
+ * is really its time to first byte.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { RequestContext } from './context.js';
+import { requestContext } from './context.js';
+
+/** The part of a winston logger this middleware uses. */
+export interface LogSink {
+  log(level: string, message: string, meta: Record<string, unknown>): unknown;
+}
+
+export interface RequestLoggerOptions {
+  logger: LogSink;
+}
+
+export type NodeMiddleware<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> = (
+  req: Req,
+  res: Res,
+  next: (err?: unknown) => void,
+) => void;
+
+const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+function levelFor(status: number, context: RequestContext): 'info' | 'warn' | 'error' {
+  if (status >= 500) {
+    return 'error';
+  }
+  if (status === 499) {
+    return 'info';
+  }
+  return status >= 400 || context.streamError ? 'warn' : 'info';
+}
+
+function pathOf(req: IncomingMessage): string {
+  // Express rewrites req.url inside routers; originalUrl is what the host app received.
+  const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** Builds the entry; exported for tests and for hosts that log elsewhere. */
+export function buildLogEntry(req: IncomingMessage, res: ServerResponse, context: RequestContext, endedAt: number) {
+  const completed = res.writableFinished;
+  const status = context.status ?? (completed ? res.statusCode : 499);
+  const meta: Record<string, unknown> = {
+    method: req.method,
+    path: pathOf(req),
+    status,
+    request_id: context.requestId,
+  };
+  if (context.provider !== undefined) meta.provider = context.provider;
+  if (context.model !== undefined) meta.model = context.model;
+  if (context.upstreamModel !== undefined) meta.upstream_model = context.upstreamModel;
+  const errorKind = context.errorKind ?? (status === 499 ? 'client_disconnect' : undefined);
+  if (errorKind !== undefined) meta.error_kind = errorKind;
+  if (context.streamError !== undefined) meta.stream_error = context.streamError;
+  if (context.attempts !== undefined) meta.attempts = context.attempts;
+  if (context.failedAttempts?.length) meta.failed_attempts = context.failedAttempts;
+
+  const contentType = res.getHeader('content-type');
+  const streaming = typeof contentType === 'string' && contentType.toLowerCase().startsWith('text/event-stream');
+  if (streaming && res.headersSent) {
+    meta.ttfb = round((context.headersSentAt ?? endedAt) - context.startedAt);
+    if (context.firstChunkAt !== undefined) meta.ttft = round(context.firstChunkAt - context.startedAt);
+    meta.stream_duration = round((context.streamEndedAt ?? endedAt) - context.startedAt);
+  } else {
+    meta.duration = round(endedAt - context.startedAt);
+  }
+  const message = `${req.method} ${meta.path} ${status}`;
+  return { level: levelFor(status, context), message, meta };
+}
+
+/** Records when headers leave, for `ttfb`; `_implicitHeader` and `flushHeaders` go through writeHead too. */
+function watchHeaders(res: ServerResponse, context: RequestContext): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+    context.headersSentAt ??= performance.now();
+    return writeHead.apply(this, args);
+  } as ServerResponse['writeHead'];
+}
+
+/**
+ * Request logging middleware on `node:http` types: mount it app-wide, or let the router use it.
+ *
+ * @example
+ * app.use(requestLogger({ logger: winston.createLogger({ transports: [new winston.transports.Console()] }) }));
+ */
+export function requestLogger(options: RequestLoggerOptions): NodeMiddleware {
+  const { logger } = options;
+  if (!logger || typeof logger.log !== 'function') {
+    throw new TypeError('express-llm-proxy: requestLogger option `logger` must be a winston logger (an object with log())');
+  }
+  return (req, res, next) => {
+    const context = requestContext(req);
+    if (context.logged) {
+      next(); // an outer requestLogger already owns this request
+      return;
+    }
+    context.logged = true;
+    watchHeaders(res, context);
+    const done = (): void => {
+      res.removeListener('finish', done);
+      res.removeListener('close', done);
+      res.removeListener('error', done);
+      const endedAt = performance.now();
+      try {
+        const { level, message, meta } = buildLogEntry(req, res, context, endedAt);
+        logger.log(level, message, meta);
+      } catch {
+        // A logger that throws must never break the request path.
+      }
+    };
+    res.once('finish', done);
+    res.once('close', done);
+    res.once('error', done);
+    next();
+  };
+}

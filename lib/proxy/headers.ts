@@ -1,0 +1,67 @@
+/** Which headers cross the proxy, in each direction. */
+import type { ServerResponse } from 'node:http';
+import type { ResolvedProvider } from '../registry/types.js';
+
+/**
+ * Upstream response headers the client never sees: hop-by-hop headers, cookies the host did not
+ * set, and the ones the proxy recomputes (length, encoding, request id, timing).
+ */
+const DROPPED = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'set-cookie',
+  'set-cookie2',
+  'content-length',
+  'content-encoding',
+  'x-request-id',
+  'server-timing',
+  'date',
+]);
+
+/**
+ * Builds the upstream request headers from the provider config alone: the client's own
+ * `authorization`, `cookie` and `x-api-key` never travel upstream.
+ */
+export function upstreamHeaders(provider: ResolvedProvider, requestId: string): Record<string, string> {
+  const headers: Record<string, string> = {
+    ...provider.headers,
+    'content-type': 'application/json',
+    'x-request-id': requestId,
+  };
+  if (provider.apiKey !== undefined) {
+    headers.authorization = `Bearer ${provider.apiKey}`;
+  }
+  return headers;
+}
+
+/** Copies the upstream's response headers that are safe to pass on. */
+export function copyResponseHeaders(res: ServerResponse, headers: Record<string, string | string[] | undefined>): void {
+  const connection = headers.connection;
+  const named = typeof connection === 'string' ? connection.toLowerCase().split(',').map((token) => token.trim()) : [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || DROPPED.has(name) || named.includes(name)) {
+      continue;
+    }
+    try {
+      res.setHeader(name, value);
+    } catch {
+      // Node refuses values with CR/LF or invalid characters: such a header is not passed on.
+    }
+  }
+  const upstreamId = headers['x-request-id'];
+  if (typeof upstreamId === 'string') {
+    try {
+      res.setHeader('x-upstream-request-id', upstreamId);
+    } catch {
+      // as above
+    }
+  }
+}

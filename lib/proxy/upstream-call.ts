@@ -1,0 +1,52 @@
+/**
+ * One request to one upstream, with its abort controller and its deadlines. Whatever ends it
+ * early (a timeout, the client leaving) aborts with a marked reason, so the cause of a failure
+ * is `signal.reason` whatever the transport threw.
+ */
+import { ClientClosedRequestError, UpstreamTimeoutError } from '../errors/errors.js';
+import type { UpstreamRequest, UpstreamResponse, UpstreamTransport } from '../fetch/types.js';
+
+export class UpstreamCall {
+  readonly controller = new AbortController();
+  readonly sentAt: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly transport: UpstreamTransport,
+    private readonly request: Omit<UpstreamRequest, 'signal'>,
+  ) {
+    this.sentAt = performance.now();
+  }
+
+  /** Starts (or restarts) the deadline `ms` after the request was sent. */
+  deadline(ms: number, what: string): void {
+    clearTimeout(this.#timer);
+    const remaining = Math.max(0, this.sentAt + ms - performance.now());
+    this.#timer = setTimeout(() => this.abort(new UpstreamTimeoutError(`The upstream provider did not ${what} within ${ms} ms`, ms)), remaining);
+  }
+
+  clearDeadline(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  abort(reason: Error): void {
+    this.clearDeadline();
+    if (!this.controller.signal.aborted) {
+      this.controller.abort(reason);
+    }
+  }
+
+  clientGone(): void {
+    this.abort(new ClientClosedRequestError());
+  }
+
+  send(): Promise<UpstreamResponse> {
+    return this.transport({ ...this.request, signal: this.controller.signal });
+  }
+
+  /** The real cause of a failure: our own abort reason when we aborted, else what was thrown. */
+  causeOf(error: unknown): unknown {
+    return this.controller.signal.aborted ? this.controller.signal.reason : error;
+  }
+}

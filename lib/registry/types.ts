@@ -1,0 +1,60 @@
+/** Provider configuration, as hosts write it. */
+
+/** How a health probe talks to one model (see the health service). */
+export interface HealthCheckConfig {
+  /** `chat` (default) probes `/chat/completions`, `embedding` `/embeddings`, `completion` `/completions`. */
+  mode?: 'chat' | 'embedding' | 'completion';
+  /** Replaces the probe body; the proxy still sets `model`. */
+  body?: Record<string, unknown>;
+}
+
+/** A `models` value: the upstream name, or the name with health-check settings. */
+export type ModelMapping = string | { model: string; healthCheck?: HealthCheckConfig };
+
+export interface ProviderConfig {
+  /** Unique id; a number stays a number in reports. */
+  id: string | number;
+  /** Unique short name used in logs and headers. */
+  key: string;
+  /** Base URL including the version path, e.g. `https://api.openai.com/v1`. */
+  baseUrl: string;
+  /** Sent upstream as `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Client-facing model name → upstream model name (or `{ model, healthCheck }`). */
+  models: Record<string, ModelMapping>;
+  /** Smooth weighted round-robin weight; `0` takes the provider out of rotation. Default 1. */
+  weight?: number;
+  /** Default true. */
+  enabled?: boolean;
+  /** Extra headers sent on every upstream request. */
+  headers?: Record<string, string>;
+  /** Provider-wide health probe settings (`body` applies to every model). */
+  healthCheck?: { body?: Record<string, unknown> };
+}
+
+/**
+ * Where provider configs come from. Only `list()` is required, so a host can back it with its
+ * own database; lookup and weighted selection are derived from what it returns.
+ */
+export interface ProviderRegistry {
+  list(): readonly ProviderConfig[] | Promise<readonly ProviderConfig[]>;
+}
+
+/** A provider config with defaults applied and a parsed base URL. */
+export interface ResolvedProvider {
+  readonly id: string | number;
+  readonly key: string;
+  readonly baseUrl: string;
+  readonly apiKey: string | undefined;
+  readonly weight: number;
+  readonly enabled: boolean;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Client-facing name → resolved mapping, in the config's order. */
+  readonly models: ReadonlyMap<string, ResolvedModel>;
+  readonly healthCheck: { body?: Record<string, unknown> } | undefined;
+}
+
+export interface ResolvedModel {
+  readonly upstream: string;
+  readonly healthCheck: HealthCheckConfig | undefined;
+}

@@ -1,0 +1,146 @@
+/** The router's public options and their validation into a resolved config, once, at construction. */
+import winston from 'winston';
+import { InvalidOptionError } from '../errors/errors.js';
+import type { ApiKeys } from '../auth/keys.js';
+import { createFetchTransport } from '../fetch/fetch-transport.js';
+import type { FetchLike, UpstreamTransport } from '../fetch/types.js';
+import { createUndiciTransport } from '../fetch/undici-transport.js';
+import type { LogSink } from '../logging/request-logger.js';
+import type { ProviderIndex } from '../registry/provider-index.js';
+import { createIndexSource } from '../registry/provider-index.js';
+import type { ProviderConfig, ProviderRegistry } from '../registry/types.js';
+import type { ProxyTimeouts } from '../proxy/handler.js';
+
+export interface LlmProxyOptions {
+  /** Provider configs, or a registry whose `list()` returns them (sync or async). Required. */
+  providers: readonly ProviderConfig[] | ProviderRegistry;
+  /**
+   * Any WHATWG fetch-compatible function (node-fetch, Node's global fetch, undici's fetch).
+   * Default: undici's `request` API on a keep-alive pool, the cheapest transport we measured.
+   */
+  fetch?: FetchLike;
+  /** A winston logger. Default: JSON to the console at `info`. */
+  logger?: LogSink;
+  /** Log one entry per proxied request. Default true. */
+  logRequests?: boolean;
+  /** Client keys (list or predicate). When set, proxy routes require `Authorization: Bearer <key>`. */
+  apiKeys?: ApiKeys;
+  /** Enables the admin routes, which require `Authorization: Bearer <adminKey>`. */
+  adminKey?: string;
+  /** Timeouts in milliseconds. */
+  timeouts?: Partial<ProxyTimeouts>;
+  /** SSE keep-alive comment after this much upstream silence; 0 turns it off. Default 15000. */
+  heartbeatMs?: number;
+  /** Largest request body: bytes or a string like `'20mb'`. Default `'20mb'`. */
+  bodyLimit?: number | string;
+}
+
+export const DEFAULT_TIMEOUTS: ProxyTimeouts = {
+  // Ten minutes, as the openai SDK's own default: long enough for a reasoning model to think.
+  requestMs: 600_000,
+  ttftMs: 300_000,
+  streamIdleMs: 300_000,
+};
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+export const DEFAULT_BODY_LIMIT = 20 * 1024 * 1024;
+
+export interface ResolvedOptions {
+  index: () => ProviderIndex | Promise<ProviderIndex>;
+  providers: readonly ProviderConfig[] | ProviderRegistry;
+  transport: UpstreamTransport;
+  /** Closes what the router created itself (the default transport's sockets). */
+  closeTransport: () => Promise<void>;
+  fetch: FetchLike | undefined;
+  logger: LogSink;
+  logRequests: boolean;
+  apiKeys: ApiKeys | undefined;
+  adminKey: string | undefined;
+  timeouts: ProxyTimeouts;
+  heartbeatMs: number;
+  bodyLimit: number;
+}
+
+const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+export function parseByteSize(value: number | string, option: string): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) {
+    return value;
+  }
+  const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(value) : null;
+  if (!match) {
+    throw new InvalidOptionError(option, "must be a positive number of bytes or a size like '20mb'");
+  }
+  return Math.floor(Number(match[1]) * UNITS[(match[2] ?? 'b').toLowerCase()]);
+}
+
+function nonNegativeMs(value: unknown, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidOptionError(option, 'must be a number of milliseconds >= 0');
+  }
+  return value;
+}
+
+function positiveMs(value: unknown, option: string, fallback: number): number {
+  const ms = nonNegativeMs(value, option, fallback);
+  if (ms === 0) throw new InvalidOptionError(option, 'must be a number of milliseconds > 0');
+  return ms;
+}
+
+function defaultLogger(): LogSink {
+  return winston.createLogger({
+    level: 'info',
+    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+    transports: [new winston.transports.Console()],
+  });
+}
+
+export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null || (options as unknown as { method?: unknown }).method !== undefined) {
+    throw new InvalidOptionError('options', 'must be an object: call createLlmProxyRouter({ providers }) and mount what it returns');
+  }
+  if (options.providers === undefined) {
+    throw new InvalidOptionError('providers', 'is required: an array of provider configs or an object with a list() method');
+  }
+  const index = createIndexSource(options.providers);
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
+    throw new InvalidOptionError('fetch', 'must be a fetch-compatible function (url, init) => Promise<Response>');
+  }
+  if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null || typeof options.logger.log !== 'function')) {
+    throw new InvalidOptionError('logger', 'must be a winston logger (an object with log())');
+  }
+  if (options.logRequests !== undefined && typeof options.logRequests !== 'boolean') {
+    throw new InvalidOptionError('logRequests', 'must be a boolean');
+  }
+  const { apiKeys, adminKey } = options;
+  if (apiKeys !== undefined && typeof apiKeys !== 'function' && !(Array.isArray(apiKeys) && apiKeys.every((key) => typeof key === 'string' && key.length > 0))) {
+    throw new InvalidOptionError('apiKeys', 'must be an array of non-empty strings or a function (key, req) => boolean');
+  }
+  if (adminKey !== undefined && (typeof adminKey !== 'string' || adminKey.length === 0)) {
+    throw new InvalidOptionError('adminKey', 'must be a non-empty string');
+  }
+  const timeouts = options.timeouts ?? {};
+  if (typeof timeouts !== 'object' || timeouts === null) {
+    throw new InvalidOptionError('timeouts', 'must be an object { requestMs?, ttftMs?, streamIdleMs? }');
+  }
+  const resolvedTimeouts: ProxyTimeouts = {
+    requestMs: positiveMs(timeouts.requestMs, 'timeouts.requestMs', DEFAULT_TIMEOUTS.requestMs),
+    ttftMs: positiveMs(timeouts.ttftMs, 'timeouts.ttftMs', DEFAULT_TIMEOUTS.ttftMs),
+    streamIdleMs: positiveMs(timeouts.streamIdleMs, 'timeouts.streamIdleMs', DEFAULT_TIMEOUTS.streamIdleMs),
+  };
+  const own = options.fetch === undefined ? createUndiciTransport() : undefined;
+  return {
+    index,
+    providers: options.providers,
+    transport: own ?? createFetchTransport(options.fetch as FetchLike),
+    closeTransport: async () => own?.close(),
+    fetch: options.fetch,
+    logger: options.logger ?? defaultLogger(),
+    logRequests: options.logRequests ?? true,
+    apiKeys,
+    adminKey,
+    timeouts: resolvedTimeouts,
+    heartbeatMs: nonNegativeMs(options.heartbeatMs, 'heartbeatMs', DEFAULT_HEARTBEAT_MS),
+    bodyLimit: options.bodyLimit === undefined ? DEFAULT_BODY_LIMIT : parseByteSize(options.bodyLimit, 'bodyLimit'),
+  };
+}

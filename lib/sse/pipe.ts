@@ -1,0 +1,203 @@
+/**
+ * Forwards a server-sent-event stream to a client: headers at once, every upstream chunk the
+ * moment it arrives (bytes unchanged), heartbeats while the upstream is silent, and timeouts
+ * that end the stream with an SSE error event the openai client turns into an APIError.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+
+export type SseEndReason = 'done' | 'ttft_timeout' | 'stream_idle_timeout' | 'upstream_stream_error' | 'client_closed';
+
+export interface SsePipeResult {
+  reason: SseEndReason;
+  /** The upstream error when `reason` is `upstream_stream_error`. */
+  error?: unknown;
+  /** Bytes forwarded to the client (heartbeats and error events not counted). */
+  bytes: number;
+}
+
+export interface PipeSseOptions {
+  /**
+   * Milliseconds to wait for the first body chunk, counted from `startedAt`. When it passes,
+   * the stream ends with a `ttft_timeout` error event. Default: no limit.
+   */
+  ttftMs?: number;
+  /** `performance.now()` when the upstream request left; default now. */
+  startedAt?: number;
+  /** Longest silence between chunks before a `stream_idle_timeout` error event. Default: no limit. */
+  idleMs?: number;
+  /** Write `: keep-alive` after this much upstream silence, at event boundaries only. 0 = off. Default 15000. */
+  heartbeatMs?: number;
+  /** Called when the stream ends early, to abort the upstream request. */
+  abort?: (reason: SseEndReason) => void;
+  /** Called once, right after the first upstream chunk was written. */
+  onFirstChunk?: () => void;
+  /** Called right after the response headers were flushed. */
+  onHeaders?: () => void;
+}
+
+const ERROR_MESSAGES: Record<Exclude<SseEndReason, 'done' | 'client_closed'>, string> = {
+  ttft_timeout: 'The upstream provider sent no token in time',
+  stream_idle_timeout: 'The upstream provider stopped sending for too long',
+  upstream_stream_error: 'The upstream stream failed before it was complete',
+};
+
+const HEARTBEAT = Buffer.from(': keep-alive\n\n');
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** The SSE event that reports a proxy error inside a stream. */
+export function sseErrorEvent(code: string, message: string): string {
+  return `data: ${JSON.stringify({ error: { message, type: 'proxy_error', param: null, code } })}\n\n`;
+}
+
+/** True when `tail` (the last bytes written) ends an event: a blank line in any newline style. */
+function endsEvent(prev: number, last: number): boolean {
+  return (last === LF && (prev === LF || prev === CR)) || (last === CR && prev === CR);
+}
+
+/** Sets the streaming headers (unless already sent) and flushes them. */
+export function sendSseHeaders(res: ServerResponse): void {
+  if (res.headersSent) {
+    return;
+  }
+  if (!res.hasHeader('content-type')) {
+    res.setHeader('content-type', 'text/event-stream; charset=utf-8');
+  }
+  res.setHeader('cache-control', 'no-cache');
+  res.setHeader('x-accel-buffering', 'no');
+  res.removeHeader('content-length');
+  res.removeHeader('content-encoding');
+  res.flushHeaders();
+}
+
+/**
+ * Pipes `source` to `res` as SSE and resolves when the stream is over, however it ended.
+ * Never rejects.
+ *
+ * @example
+ * const upstream = await request(url, { method: 'POST', body });
+ * res.statusCode = 200;
+ * await pipeSse(upstream.body, res, { idleMs: 60_000 });
+ */
+export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseOptions = {}): Promise<SsePipeResult> {
+  const { ttftMs, idleMs, abort, onFirstChunk } = options;
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const startedAt = options.startedAt ?? performance.now();
+
+  return new Promise((resolve) => {
+    let bytes = 0;
+    let prev = LF;
+    let last = LF; // the stream starts at an event boundary
+    let firstChunk = true;
+    let finished = false;
+    let timeout: NodeJS.Timeout | undefined;
+    let heartbeat: NodeJS.Timeout | undefined;
+    let waitingForDrain = false;
+
+    const flush = (): void => {
+      (res as ServerResponse & { flush?: () => void }).flush?.(); // compression() buffers otherwise
+    };
+
+    const finish = (reason: SseEndReason, error?: unknown): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timeout);
+      clearTimeout(heartbeat);
+      source.removeListener('data', onData);
+      source.removeListener('end', onEnd);
+      source.removeListener('error', onError);
+      res.removeListener('close', onClose);
+      res.removeListener('drain', onDrain);
+      if (reason !== 'done') {
+        abort?.(reason);
+        source.destroy();
+      }
+      if (reason !== 'done' && reason !== 'client_closed' && !res.destroyed) {
+        // Close a partly forwarded event first, so the error event stands on its own.
+        const prefix = endsEvent(prev, last) ? '' : '\n\n';
+        res.end(prefix + sseErrorEvent(reason, ERROR_MESSAGES[reason]));
+      } else if (reason === 'done' && !res.writableEnded) {
+        res.end();
+      }
+      flush();
+      resolve(error === undefined ? { reason, bytes } : { reason, error, bytes });
+    };
+
+    const armTimeout = (): void => {
+      clearTimeout(timeout);
+      if (firstChunk && ttftMs !== undefined) {
+        const remaining = Math.max(0, startedAt + ttftMs - performance.now());
+        timeout = setTimeout(() => finish('ttft_timeout'), remaining);
+      } else if (!firstChunk && idleMs !== undefined) {
+        timeout = setTimeout(() => finish('stream_idle_timeout'), idleMs);
+      }
+    };
+
+    const armHeartbeat = (): void => {
+      clearTimeout(heartbeat);
+      if (heartbeatMs > 0) {
+        heartbeat = setTimeout(beat, heartbeatMs);
+      }
+    };
+
+    const beat = (): void => {
+      // Only between events: a comment inside a half-sent event would corrupt it.
+      if (!waitingForDrain && endsEvent(prev, last)) {
+        res.write(HEARTBEAT);
+        flush();
+      }
+      armHeartbeat();
+    };
+
+    const onData = (chunk: Buffer): void => {
+      if (chunk.length === 0) return;
+      bytes += chunk.length;
+      if (chunk.length >= 2) {
+        prev = chunk[chunk.length - 2];
+      } else {
+        prev = last;
+      }
+      last = chunk[chunk.length - 1];
+      const ok = res.write(chunk);
+      flush();
+      if (firstChunk) {
+        firstChunk = false;
+        onFirstChunk?.();
+      }
+      armHeartbeat();
+      if (ok) {
+        armTimeout();
+      } else {
+        // Slow client: stop reading the upstream (and its idle clock) until the socket drains.
+        waitingForDrain = true;
+        clearTimeout(timeout);
+        source.pause();
+        res.once('drain', onDrain);
+      }
+    };
+    const onDrain = (): void => {
+      waitingForDrain = false;
+      armTimeout();
+      source.resume();
+    };
+    const onEnd = (): void => finish('done');
+    const onError = (error: unknown): void => finish('upstream_stream_error', error);
+    const onClose = (): void => {
+      if (!res.writableFinished) finish('client_closed');
+    };
+
+    res.once('close', onClose);
+    if (res.destroyed) {
+      finish('client_closed');
+      return;
+    }
+    sendSseHeaders(res);
+    options.onHeaders?.();
+    source.on('data', onData);
+    source.once('end', onEnd);
+    source.once('error', onError);
+    armTimeout();
+    armHeartbeat();
+  });
+}
