@@ -9,6 +9,7 @@ import { createProxyHandler } from '../proxy/handler.js';
 import type { ProxyEndpoint } from '../proxy/handler.js';
 import { sendJson, sendOpenAiError } from '../proxy/respond.js';
 import { WeightedRoundRobin } from '../registry/weighted-round-robin.js';
+import { CircuitBreakers } from '../resilience/breaker.js';
 import { clientAuth } from './client-auth.js';
 import { listModels } from './models-route.js';
 import type { LlmProxyOptions } from './options.js';
@@ -55,7 +56,8 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
   };
   const auth = config.apiKeys === undefined ? [] : [clientAuth(config.apiKeys, config.logger)];
   const selector = new WeightedRoundRobin();
-  const proxyConfig = { ...config, selector };
+  const breakers = new CircuitBreakers(config.breaker);
+  const proxyConfig = { ...config, selector, breakers };
 
   for (const [path, endpoint] of Object.entries(ENDPOINTS)) {
     router.post(path, ...log, context, ...auth, wrap(createProxyHandler(proxyConfig, endpoint)));

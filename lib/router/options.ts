@@ -10,6 +10,8 @@ import type { ProviderIndex } from '../registry/provider-index.js';
 import { createIndexSource } from '../registry/provider-index.js';
 import type { ProviderConfig, ProviderRegistry } from '../registry/types.js';
 import type { ProxyTimeouts } from '../proxy/handler.js';
+import type { BreakerOptions } from '../resilience/breaker.js';
+import type { RetryOptions } from '../resilience/retry.js';
 
 export interface LlmProxyOptions {
   /** Provider configs, or a registry whose `list()` returns them (sync or async). Required. */
@@ -33,6 +35,23 @@ export interface LlmProxyOptions {
   heartbeatMs?: number;
   /** Largest request body: bytes or a string like `'20mb'`. Default `'20mb'`. */
   bodyLimit?: number | string;
+  /** Failover and retries. */
+  retry?: Partial<RetryOptions>;
+  /** Circuit breaker per provider+model. */
+  breaker?: Partial<Omit<BreakerOptions, 'healthStaleMs'>>;
+  /** Health checks that steer routing (independent of `adminKey`). */
+  health?: HealthRoutingOptions;
+}
+
+export interface HealthRoutingOptions {
+  /** Check every provider in the background this often; off when unset. */
+  intervalMs?: number;
+  /** Per-probe timeout of background checks. Default 30000 ms. */
+  timeoutMs?: number;
+  /** Probes in flight at once in background checks. Default 2. */
+  maxConcurrent?: number;
+  /** An unhealthy mark older than this is ignored. Default 600000 ms. */
+  staleMs?: number;
 }
 
 export const DEFAULT_TIMEOUTS: ProxyTimeouts = {
@@ -42,6 +61,19 @@ export const DEFAULT_TIMEOUTS: ProxyTimeouts = {
   streamIdleMs: 300_000,
 };
 export const DEFAULT_HEARTBEAT_MS = 15_000;
+export const DEFAULT_RETRY: RetryOptions = {
+  maxAttempts: 2,
+  onStatus: [429, 502, 503, 504],
+  sameProvider: false,
+  baseDelayMs: 500,
+  maxDelayMs: 10_000,
+};
+export const DEFAULT_BREAKER: BreakerOptions = {
+  failureThreshold: 3,
+  cooldownMs: 30_000,
+  maxCooldownMs: 300_000,
+  healthStaleMs: 600_000,
+};
 export const DEFAULT_BODY_LIMIT = 20 * 1024 * 1024;
 
 export interface ResolvedOptions {
@@ -58,6 +90,9 @@ export interface ResolvedOptions {
   timeouts: ProxyTimeouts;
   heartbeatMs: number;
   bodyLimit: number;
+  retry: RetryOptions;
+  breaker: BreakerOptions;
+  health: { intervalMs: number | undefined; timeoutMs: number; maxConcurrent: number };
 }
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -85,6 +120,51 @@ function positiveMs(value: unknown, option: string, fallback: number): number {
   const ms = nonNegativeMs(value, option, fallback);
   if (ms === 0) throw new InvalidOptionError(option, 'must be a number of milliseconds > 0');
   return ms;
+}
+
+function objectOption<T extends object>(value: T | undefined, option: string): Partial<T> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionError(option, 'must be an object');
+  }
+  return value;
+}
+
+function positiveInteger(value: unknown, option: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new InvalidOptionError(option, `must be an integer from 1 to ${max}`);
+  }
+  return value;
+}
+
+function resolveRetry(value: Partial<RetryOptions> | undefined): RetryOptions {
+  const retry = objectOption(value, 'retry');
+  const onStatus = retry.onStatus ?? DEFAULT_RETRY.onStatus;
+  if (!Array.isArray(onStatus) || !onStatus.every((status) => Number.isInteger(status) && status >= 100 && status <= 599)) {
+    throw new InvalidOptionError('retry.onStatus', 'must be an array of HTTP status codes (100-599)');
+  }
+  if (retry.sameProvider !== undefined && typeof retry.sameProvider !== 'boolean') {
+    throw new InvalidOptionError('retry.sameProvider', 'must be a boolean');
+  }
+  return {
+    maxAttempts: positiveInteger(retry.maxAttempts, 'retry.maxAttempts', DEFAULT_RETRY.maxAttempts, 20),
+    onStatus: [...onStatus],
+    sameProvider: retry.sameProvider ?? DEFAULT_RETRY.sameProvider,
+    baseDelayMs: nonNegativeMs(retry.baseDelayMs, 'retry.baseDelayMs', DEFAULT_RETRY.baseDelayMs),
+    maxDelayMs: nonNegativeMs(retry.maxDelayMs, 'retry.maxDelayMs', DEFAULT_RETRY.maxDelayMs),
+  };
+}
+
+function resolveBreaker(value: LlmProxyOptions['breaker'], health: HealthRoutingOptions): BreakerOptions {
+  const breaker = objectOption(value, 'breaker');
+  const cooldownMs = positiveMs(breaker.cooldownMs, 'breaker.cooldownMs', DEFAULT_BREAKER.cooldownMs);
+  return {
+    failureThreshold: positiveInteger(breaker.failureThreshold, 'breaker.failureThreshold', DEFAULT_BREAKER.failureThreshold),
+    cooldownMs,
+    maxCooldownMs: Math.max(cooldownMs, positiveMs(breaker.maxCooldownMs, 'breaker.maxCooldownMs', DEFAULT_BREAKER.maxCooldownMs)),
+    healthStaleMs: positiveMs(health.staleMs, 'health.staleMs', DEFAULT_BREAKER.healthStaleMs),
+  };
 }
 
 function defaultLogger(): LogSink {
@@ -128,6 +208,7 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
     ttftMs: positiveMs(timeouts.ttftMs, 'timeouts.ttftMs', DEFAULT_TIMEOUTS.ttftMs),
     streamIdleMs: positiveMs(timeouts.streamIdleMs, 'timeouts.streamIdleMs', DEFAULT_TIMEOUTS.streamIdleMs),
   };
+  const health = objectOption(options.health, 'health');
   const own = options.fetch === undefined ? createUndiciTransport() : undefined;
   return {
     index,
@@ -142,5 +223,12 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
     timeouts: resolvedTimeouts,
     heartbeatMs: nonNegativeMs(options.heartbeatMs, 'heartbeatMs', DEFAULT_HEARTBEAT_MS),
     bodyLimit: options.bodyLimit === undefined ? DEFAULT_BODY_LIMIT : parseByteSize(options.bodyLimit, 'bodyLimit'),
+    retry: resolveRetry(options.retry),
+    breaker: resolveBreaker(options.breaker, health),
+    health: {
+      intervalMs: health.intervalMs === undefined ? undefined : positiveMs(health.intervalMs, 'health.intervalMs', 0),
+      timeoutMs: positiveMs(health.timeoutMs, 'health.timeoutMs', 30_000),
+      maxConcurrent: positiveInteger(health.maxConcurrent, 'health.maxConcurrent', 2, 10),
+    },
   };
 }
