@@ -12,3 +12,12 @@ export * from './logging/index.js';
 export { safeEqual, bearerToken } from './auth/keys.js';
 export type { ApiKeys } from './auth/keys.js';
 export type { ProxyTimeouts } from './proxy/handler.js';
+export { CircuitBreakers } from './resilience/breaker.js';
+export type { BreakerOptions, PairReport } from './resilience/breaker.js';
+export type { RetryOptions } from './resilience/retry.js';
+export type { HealthRoutingOptions } from './router/options.js';
+// Health: the service is also its own entry (`express-llm-proxy/health`, no Express); the
+// sub-router lets a host mount the admin health routes elsewhere.
+export * from './health/index.js';
+export { createHealthRouter } from './router/health-router.js';
+export type { HealthRouterOptions } from './router/health-router.js';

@@ -66,7 +66,7 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
   router.get('/v1/models', ...log, context, ...auth, wrap(listModels(config.index)));
   router.all('/v1/models', ...log, methodNotAllowed('GET, HEAD'));
 
-  const closeHealth = mountHealth(router, config, log);
+  const closeHealth = mountHealth(router, config, log, breakers);
 
   // Unknown paths under a prefix the host gave us get an OpenAI-shaped 404, not Express's HTML;
   // mounted at the root, only our own namespaces do, so the host's later routes still work.

@@ -1,7 +1,56 @@
-/** Mounts the admin health routes when `adminKey` is set (filled in by the health service). */
+/**
+ * Health wiring: the admin routes (when `adminKey` is set), background checks (when
+ * `health.intervalMs` is set), and both feeding their results to the breakers that steer routing.
+ */
 import type { RequestHandler, Router } from 'express';
+import { HealthCheckService } from '../health/service.js';
+import type { ProviderHealthReport } from '../health/types.js';
+import type { CircuitBreakers } from '../resilience/breaker.js';
+import { createHealthRouter } from './health-router.js';
 import type { ResolvedOptions } from './options.js';
 
-export function mountHealth(_router: Router, _config: ResolvedOptions, _log: RequestHandler[]): () => Promise<void> {
-  return async () => {};
+/** Returns what the router's `close()` awaits. */
+export function mountHealth(router: Router, config: ResolvedOptions, log: RequestHandler[], breakers: CircuitBreakers): () => Promise<void> {
+  const { intervalMs } = config.health;
+  if (config.adminKey === undefined && intervalMs === undefined) {
+    return async () => {};
+  }
+  const latest = new Map<string, ProviderHealthReport>();
+  const onReport = (report: ProviderHealthReport): void => {
+    latest.set(String(report.provider_id), report);
+    for (const model of report.models) {
+      breakers.markHealth(report.provider_id, model.model, model.status === 'healthy');
+    }
+  };
+  const service = new HealthCheckService({ providers: config.providers, transport: config.transport, logger: config.logger, onReport });
+  if (config.adminKey !== undefined) {
+    const status = () => ({ providers: [...latest.values()], breakers: breakers.report() });
+    router.use(createHealthRouter({ service, adminKey: config.adminKey, before: log, status }));
+  }
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  if (intervalMs !== undefined) {
+    const check = (): void => {
+      if (running) return; // a slow check is never stacked on another
+      running = service
+        .checkProviders({ maxConcurrent: config.health.maxConcurrent, timeoutMs: config.health.timeoutMs })
+        .catch((error: unknown) => {
+          try {
+            config.logger.log('error', 'background health check failed', { error: error instanceof Error ? error.message : String(error) });
+          } catch {
+            // contained
+          }
+        })
+        .finally(() => {
+          running = undefined;
+        });
+    };
+    timer = setInterval(check, intervalMs);
+    timer.unref(); // never keeps the host process alive
+    check();
+  }
+  return async () => {
+    clearInterval(timer); // an in-flight check ends by its own probe timeout
+    await service.close();
+  };
 }
