@@ -31,6 +31,7 @@ export async function startUpstream(handler: UpstreamHandler): Promise<TestUpstr
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const socketClosed: Promise<void>[] = [];
+  const closedOf = new WeakMap<Socket, Promise<void>>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -44,13 +45,15 @@ export async function startUpstream(handler: UpstreamHandler): Promise<TestUpstr
       }
       const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json };
       requests.push(recorded);
-      socketClosed.push(new Promise((resolve) => req.socket.once('close', () => resolve())));
+      socketClosed.push(closedOf.get(req.socket)!);
       Promise.resolve(current(req, res, recorded)).catch((error) => {
         res.destroy(error as Error);
       });
     });
   });
   server.on('connection', (socket) => {
+    // One close listener per socket, however many keep-alive requests it carries.
+    closedOf.set(socket, new Promise((resolve) => socket.once('close', () => resolve())));
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
