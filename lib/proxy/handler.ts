@@ -23,7 +23,7 @@ import { copyResponseHeaders } from './headers.js';
 import type { JsonBody } from './read-body.js';
 import { readJsonBody } from './read-body.js';
 import { networkErrorBody, sendJson, sendOpenAiError } from './respond.js';
-import { rewriteModel } from './rewrite-model.js';
+import { upstreamBody } from './rewrite-model.js';
 import type { UpstreamCall } from './upstream-call.js';
 
 export type ProxyEndpoint = '/chat/completions' | '/completions' | '/embeddings';
@@ -178,7 +178,7 @@ export function createProxyHandler(config: ProxyConfig, endpoint: ProxyEndpoint)
           transport: config.transport,
           provider,
           url: provider.baseUrl + endpoint,
-          body: Buffer.from(rewriteModel(body, upstreamModel)),
+          body: upstreamBody(body, upstreamModel),
           requestId: context.requestId,
           stream,
           requestMs: timeouts.requestMs,

@@ -8,7 +8,9 @@ import type { HttpError } from '../errors/openai-error.js';
 import { invalidRequest } from '../errors/openai-error.js';
 
 export interface JsonBody {
-  /** The bytes to forward when nothing needs to change; undefined when the host parsed the body. */
+  /** The bytes as received, forwarded as they are when the model needs no rewrite; undefined when the host parsed the body. */
+  bytes?: Buffer;
+  /** The body as text; undefined when the host parsed the body. */
   raw: string | undefined;
   parsed: Record<string, unknown>;
 }
@@ -77,7 +79,7 @@ function fromBytes(bytes: Buffer): JsonBody {
     throw invalidRequest(400, 'Request body is not valid UTF-8', 'invalid_encoding');
   }
   const raw = bytes.toString('utf8');
-  return { raw, parsed: asObject(parse(raw)) };
+  return { bytes, raw, parsed: asObject(parse(raw)) };
 }
 
 /** Reads the body (or takes the host's parse), enforcing `limit` bytes and a JSON content type. */

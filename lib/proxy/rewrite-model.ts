@@ -75,6 +75,12 @@ function splice(raw: string, span: Span, upstreamModel: string): string {
   return raw.slice(0, span.start) + JSON.stringify(upstreamModel) + raw.slice(span.end);
 }
 
+/** The upstream request body: the client's own bytes, uncopied, when the model name is unchanged. */
+export function upstreamBody(body: JsonBody, upstreamModel: string): Buffer {
+  if (body.bytes !== undefined && body.parsed.model === upstreamModel) return body.bytes;
+  return Buffer.from(rewriteModel(body, upstreamModel));
+}
+
 export function rewriteModel(body: JsonBody, upstreamModel: string): string {
   const { raw, parsed } = body;
   if (raw !== undefined) {

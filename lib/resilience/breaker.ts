@@ -52,6 +52,7 @@ export class CircuitBreakers {
   }
 
   #peek(providerId: string | number, model: string) {
+    if (this.#pairs.size === 0) return undefined; // the common case: nothing ever failed
     return this.#pairs.get(`${String(providerId)}\u0000${model}`);
   }
 
