@@ -1,0 +1,232 @@
+/**
+ * `npm run bench [-- --duration 20 --rounds 5]`: our router beside its floor and its peers.
+ * Every server runs in its own process on 127.0.0.1; the load generator and clients run here.
+ * See BENCHMARKS.md for what each scenario measures and the latest results.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir } from 'node:fs/promises';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { LARGE_BODY, SMALL_BODY, STREAM_BODY } from './constants.mjs';
+import { startServer } from './processes.mjs';
+import { checkTargets, renderMarkdown, summarize, writeResults } from './report.mjs';
+import { configureFidelity, runFidelity } from './scenarios/fidelity.mjs';
+import { runLoad, warm } from './scenarios/load.mjs';
+import { runOpenStreams } from './scenarios/open-streams.mjs';
+import { topSelfTime } from './profile-top.mjs';
+import { PROXIES } from './servers/proxies.mjs';
+
+const SCENARIOS = ['nonstream', 'stream', 'body', 'fidelity', 'open'];
+const USAGE = `npm run bench -- [options]
+  --duration <s>       seconds per non-streaming run (default 20)
+  --side-duration <s>  seconds per streaming and 100 KB run (default duration / 4, at least 1)
+  --rounds <n>         alternating rounds (default 5)
+  --connections <n>    autocannon connections (default 50)
+  --open-streams <n>   concurrent streams in the open-streams scenario (default 1000)
+  --servers <list>     comma-separated subset of ${Object.keys(PROXIES).join(',')}
+  --scenarios <list>   comma-separated subset of ${SCENARIOS.join(',')}
+  --profile <server>   instead: --cpu-prof one server under non-streaming load for --duration s
+  --profile-body <b>   small (default), large (100 KB) or stream: the load --profile uses`;
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '20' },
+      'side-duration': { type: 'string' },
+      rounds: { type: 'string', default: '5' },
+      connections: { type: 'string', default: '50' },
+      'open-streams': { type: 'string', default: '1000' },
+      servers: { type: 'string', default: Object.keys(PROXIES).join(',') },
+      scenarios: { type: 'string', default: SCENARIOS.join(',') },
+      profile: { type: 'string' },
+      'profile-body': { type: 'string', default: 'small' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const positive = (name, value) => {
+    const number = Number(value);
+    if (!Number.isFinite(number) || number <= 0) throw new Error(`--${name} must be a positive number, got ${value}\n${USAGE}`);
+    return number;
+  };
+  const list = (name, value, allowed) => {
+    const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+    const unknown = items.filter((item) => !allowed.includes(item));
+    if (unknown.length || items.length === 0) throw new Error(`--${name}: unknown ${unknown.join(', ') || '(empty)'}; one of ${allowed.join(', ')}`);
+    return items;
+  };
+  const duration = positive('duration', values.duration);
+  return {
+    duration,
+    sideDuration: values['side-duration'] === undefined ? Math.max(1, Math.round(duration / 4)) : positive('side-duration', values['side-duration']),
+    rounds: Math.round(positive('rounds', values.rounds)),
+    connections: Math.round(positive('connections', values.connections)),
+    openStreams: Math.round(positive('open-streams', values['open-streams'])),
+    servers: list('servers', values.servers, Object.keys(PROXIES)),
+    scenarios: list('scenarios', values.scenarios, SCENARIOS),
+    profile: values.profile === undefined ? undefined : list('profile', values.profile, Object.keys(PROXIES))[0],
+    profileBody: { small: SMALL_BODY, large: LARGE_BODY, stream: STREAM_BODY }[list('profile-body', values['profile-body'], ['small', 'large', 'stream'])[0]],
+  };
+}
+
+const log = (message) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+
+/** Rough seconds the run takes, printed first and used for the watchdog. */
+function estimate(opts) {
+  const n = opts.servers.length;
+  const perRound =
+    (opts.scenarios.includes('nonstream') ? n * opts.duration : 0) +
+    (opts.scenarios.includes('stream') ? n * opts.sideDuration : 0) +
+    (opts.scenarios.includes('body') ? n * opts.sideDuration : 0) +
+    (opts.scenarios.includes('fidelity') ? (n + 1) * 1 : 0) +
+    (opts.scenarios.includes('open') ? n * 4 : 0);
+  return n * 4 + opts.rounds * perRound;
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return { nproc: os.availableParallelism(), cpu: cpus[0]?.model, node: process.version, platform: `${os.type()} ${os.release()}`, loadavg: os.loadavg() };
+}
+
+async function profile(opts, upstream) {
+  const dir = fileURLToPath(new URL('./results/profiles/', import.meta.url));
+  await mkdir(dir, { recursive: true });
+  const before = new Set(await readdir(dir));
+  const proxy = await startServer(opts.profile, 'proxy.mjs', [opts.profile, upstream.origin], ['--cpu-prof', '--cpu-prof-dir', dir]);
+  let served = 0;
+  try {
+    await warm(proxy, opts.profileBody, opts.connections, 2);
+    const result = await runLoad(proxy, { body: opts.profileBody, connections: opts.connections, duration: opts.duration });
+    log(`${opts.profile}: ${result.rps.toFixed(0)} req/s, ${result.cpuPerRequest.toFixed(0)} µs CPU per request`);
+    served = (await proxy.stats()).served;
+  } finally {
+    await proxy.stop();
+  }
+  const written = (await readdir(dir)).filter((file) => !before.has(file) && file.endsWith('.cpuprofile'));
+  for (const file of written) {
+    const { busyMs, rows, byGroup } = await topSelfTime(dir + file, 30);
+    // Startup and warm-up are in the profile too: per-request figures are over every request served.
+    const perRequest = (ms) => `${((ms * 1000) / served).toFixed(0).padStart(4)} µs/req`;
+    console.log(`\n${dir}${file}: busy ${busyMs.toFixed(0)} ms over ${served} requests (${perRequest(busyMs)}); by origin:`);
+    for (const row of byGroup) console.log(`${row.percentOfBusy.toFixed(1).padStart(5)}%  ${perRequest(row.ms)}  ${row.name}`);
+    console.log('top self time:');
+    for (const row of rows) console.log(`${row.percentOfBusy.toFixed(1).padStart(5)}%  ${perRequest(row.ms)}  ${row.name}`);
+  }
+}
+
+async function bench(opts, upstream, proxies) {
+  const runs = Object.fromEntries(opts.scenarios.map((scenario) => [scenario, {}]));
+  const record = (scenario, name, result) => {
+    (runs[scenario][name] ??= []).push(result);
+  };
+  // Fixed row order in the tables whatever the run order.
+  for (const scenario of opts.scenarios) {
+    if (scenario === 'fidelity') runs.fidelity.direct = [];
+    for (const proxy of proxies) runs[scenario][proxy.name] = [];
+  }
+
+  log('warming up every proxy (unmeasured)');
+  for (const proxy of proxies) {
+    await warm(proxy, SMALL_BODY, opts.connections, 2);
+    await warm(proxy, STREAM_BODY, opts.connections, 1);
+    if (opts.scenarios.includes('body')) await warm(proxy, LARGE_BODY, opts.connections, 1);
+  }
+
+  for (let round = 0; round < opts.rounds; round += 1) {
+    // A B C … then … C B A: drift in the shared machine falls on every proxy alike.
+    const order = round % 2 === 0 ? proxies : [...proxies].reverse();
+    log(`round ${round + 1}/${opts.rounds}: ${order.map((proxy) => proxy.name).join(' → ')}`);
+    for (const scenario of opts.scenarios) {
+      if (scenario === 'fidelity') {
+        await configureFidelity(upstream);
+        record('fidelity', 'direct', await runFidelity(upstream));
+      } else {
+        await upstream.ask({ type: 'configure', firstMs: 0, gapMs: 0 });
+      }
+      for (const proxy of order) {
+        let result;
+        if (scenario === 'nonstream') result = await runLoad(proxy, { body: SMALL_BODY, connections: opts.connections, duration: opts.duration });
+        else if (scenario === 'stream') result = await runLoad(proxy, { body: STREAM_BODY, connections: opts.connections, duration: opts.sideDuration });
+        else if (scenario === 'body') result = await runLoad(proxy, { body: LARGE_BODY, connections: opts.connections, duration: opts.sideDuration });
+        else if (scenario === 'fidelity') result = await runFidelity(proxy);
+        else result = await runOpenStreams(proxy, upstream, opts.openStreams);
+        record(scenario, proxy.name, result);
+        const brief =
+          'rps' in result
+            ? `${result.rps.toFixed(0)} req/s, ${result.cpuPerRequest?.toFixed(0)} µs/req`
+            : 'ttfbMs' in result
+              ? `TTFB ${result.ttfbMs.toFixed(1)} ms, gap ${result.gapMedianMs.toFixed(2)} ms, coalesced ${result.coalesced}`
+              : `${result.rssPerStreamKb.toFixed(1)} KB RSS/stream, ${result.failed} failed`;
+        log(`  ${scenario.padEnd(9)} ${proxy.name.padEnd(16)} ${brief}`);
+      }
+    }
+  }
+  return runs;
+}
+
+async function main() {
+  const opts = options();
+  if (!existsSync(fileURLToPath(new URL('../dist/index.js', import.meta.url)))) {
+    throw new Error('dist/index.js is missing: run `npm run build` first');
+  }
+  const eta = opts.profile ? opts.duration + 10 : estimate(opts);
+  log(`about ${Math.ceil(eta / 60)} min: ${JSON.stringify({ ...opts, profileBody: undefined })}`);
+  const children = [];
+  // The bench stops by itself even if a child hangs.
+  const watchdog = setTimeout(() => {
+    log(`watchdog: still running after ${Math.round(eta * 2 + 120)} s; stopping`);
+    for (const child of children) child.stop();
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 4000).unref();
+  }, (eta * 2 + 120) * 1000);
+  watchdog.unref();
+  const stopAll = () => Promise.all(children.map((child) => child.stop()));
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the servers`);
+      stopAll().finally(() => process.exit(130));
+    });
+  }
+
+  const startedAt = new Date().toISOString();
+  try {
+    const upstream = await startServer('upstream', 'upstream.mjs');
+    children.push(upstream);
+    if (opts.profile) {
+      await profile(opts, upstream);
+      return;
+    }
+    const proxies = await Promise.all(opts.servers.map((name) => startServer(name, 'proxy.mjs', [name, upstream.origin])));
+    children.push(...proxies);
+    const runs = await bench(opts, upstream, proxies);
+    const summary = summarize(runs);
+    const labels = { direct: 'direct to the upstream (no proxy)', ...Object.fromEntries(Object.entries(PROXIES).map(([name, proxy]) => [name, proxy.label])) };
+    const meta = {
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+      machine: machine(),
+      connections: opts.connections,
+      durations: { nonstream: opts.duration, stream: opts.sideDuration, body: opts.sideDuration },
+      rounds: opts.rounds,
+      openStreams: opts.openStreams,
+      labels,
+    };
+    const markdown = renderMarkdown(summary, labels, meta);
+    const file = await writeResults({ meta, summary, targets: checkTargets(summary), runs }, markdown);
+    console.log(`\n${markdown}`);
+    log(`wrote ${file} and bench/results/latest.md`);
+  } finally {
+    clearTimeout(watchdog);
+    await stopAll();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,42 @@
+/** Throughput scenarios: autocannon against one proxy, CPU charged to the proxy process alone. */
+import autocannon from 'autocannon';
+import { delta } from '../processes.mjs';
+import { PATH } from '../constants.mjs';
+
+function cannon(origin, body, connections, duration) {
+  return autocannon({
+    url: origin + PATH,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections,
+    duration,
+    timeout: 10,
+  });
+}
+
+/** Runs `duration` seconds of load at `connections` and returns req/s and the proxy's CPU µs per request. */
+export async function runLoad(server, { body, connections, duration }) {
+  const before = await server.stats();
+  const result = await cannon(server.origin, body, connections, duration);
+  const after = await server.stats();
+  const { cpuUs, served, cpuPerRequest } = delta(before, after);
+  return {
+    rps: result.requests.total / result.duration,
+    cpuPerRequest,
+    // Share of one core the proxy used; near 100 means the proxy itself was the bottleneck.
+    cpuPercent: (cpuUs / (result.duration * 1e6)) * 100,
+    served,
+    completed: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    latencyP50: result.latency.p50,
+    latencyP99: result.latency.p99,
+  };
+}
+
+/** Unmeasured load so every process has JIT-compiled its hot path before the first round. */
+export async function warm(server, body, connections, duration) {
+  await cannon(server.origin, body, connections, duration);
+}
