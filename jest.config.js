@@ -1,16 +1,41 @@
-/** Jest on native ESM: run through `node --experimental-vm-modules` (see scripts/run-jest.mjs). */
-export default {
+/**
+ * Jest on native ESM: run through `node --experimental-vm-modules` (see scripts/run-jest.mjs).
+ * Two projects: everything on Express 5, and the e2e suites again on Express 4 (the `express4`
+ * alias), so both the host app and the library's own `import express` get Express 4.
+ */
+const base = {
   preset: 'ts-jest/presets/default-esm',
   testEnvironment: 'node',
   roots: ['<rootDir>/__tests__'],
-  testMatch: ['**/*.test.ts'],
-  moduleNameMapper: {
-    '^express-llm-proxy$': '<rootDir>/lib/index.ts',
-    '^express-llm-proxy/(errors|health)$': '<rootDir>/lib/$1/index.ts',
-    '^(\\.{1,2}/.*)\\.js$': '$1',
-  },
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
+};
+
+const mappers = {
+  '^express-llm-proxy$': '<rootDir>/lib/index.ts',
+  '^express-llm-proxy/(errors|health)$': '<rootDir>/lib/$1/index.ts',
+  '^(\\.{1,2}/.*)\\.js$': '$1',
+};
+
+export default {
   testTimeout: 20000,
+  projects: [
+    {
+      ...base,
+      displayName: 'express5',
+      testMatch: ['**/*.test.ts'],
+      globals: { EXPRESS_MAJOR: 5 },
+      moduleNameMapper: mappers,
+    },
+    {
+      ...base,
+      displayName: 'express4',
+      testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts'],
+      // The CommonJS host runs the built package in a child process: the mapping cannot reach it.
+      testPathIgnorePatterns: ['/node_modules/', '/__tests__/e2e/cjs-host\\.test\\.ts$'],
+      globals: { EXPRESS_MAJOR: 4 },
+      moduleNameMapper: { '^express$': '<rootDir>/node_modules/express4/index.js', ...mappers },
+    },
+  ],
 };

@@ -24,7 +24,8 @@ export type UpstreamTransport = (request: UpstreamRequest) => Promise<UpstreamRe
 /** The WHATWG `fetch(url, init)` signature, as node-fetch, undici and Node's global fetch have it. */
 export type FetchLike = (
   url: string,
-  init: { method: string; headers: Record<string, string>; body?: Buffer | Uint8Array; signal: AbortSignal },
+  // `body` is a Buffer (never a bare Uint8Array), so node-fetch's own typings accept this signature.
+  init: { method: string; headers: Record<string, string>; body?: Buffer; signal: AbortSignal },
 ) => Promise<FetchLikeResponse>;
 
 export interface FetchLikeResponse {

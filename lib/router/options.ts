@@ -102,10 +102,12 @@ export function parseByteSize(value: number | string, option: string): number {
     return value;
   }
   const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(value) : null;
-  if (!match) {
+  // '0' or '0.1b' would parse to a limit of 0 bytes, which refuses every request.
+  const bytes = match ? Math.floor(Number(match[1]) * UNITS[(match[2] ?? 'b').toLowerCase()]) : 0;
+  if (bytes < 1) {
     throw new InvalidOptionError(option, "must be a positive number of bytes or a size like '20mb'");
   }
-  return Math.floor(Number(match[1]) * UNITS[(match[2] ?? 'b').toLowerCase()]);
+  return bytes;
 }
 
 function nonNegativeMs(value: unknown, option: string, fallback: number): number {
@@ -209,12 +211,9 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
     streamIdleMs: positiveMs(timeouts.streamIdleMs, 'timeouts.streamIdleMs', DEFAULT_TIMEOUTS.streamIdleMs),
   };
   const health = objectOption(options.health, 'health');
-  const own = options.fetch === undefined ? createUndiciTransport() : undefined;
-  return {
+  const resolved = {
     index,
     providers: options.providers,
-    transport: own ?? createFetchTransport(options.fetch as FetchLike),
-    closeTransport: async () => own?.close(),
     fetch: options.fetch,
     logger: options.logger ?? defaultLogger(),
     logRequests: options.logRequests ?? true,
@@ -230,5 +229,12 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
       timeoutMs: positiveMs(health.timeoutMs, 'health.timeoutMs', 30_000),
       maxConcurrent: positiveInteger(health.maxConcurrent, 'health.maxConcurrent', 2, 10),
     },
+  };
+  // Sockets only once every option has passed, so a bad option leaves nothing behind.
+  const own = options.fetch === undefined ? createUndiciTransport() : undefined;
+  return {
+    ...resolved,
+    transport: own ?? createFetchTransport(options.fetch as FetchLike),
+    closeTransport: async () => own?.close(),
   };
 }

@@ -1,0 +1,106 @@
+/** `createLlmProxyRouter` fails fast: a bad option throws at construction, naming the option. */
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import request from 'supertest';
+import { createLlmProxyRouter, DEFAULT_BODY_LIMIT, DEFAULT_TIMEOUTS } from '../../../lib/index.js';
+import type { LlmProxyOptions } from '../../../lib/index.js';
+import { parseByteSize } from '../../../lib/router/options.js';
+
+const providers = [{ id: 1, key: 'p', baseUrl: 'http://127.0.0.1:1/v1', models: { m: 'm' } }];
+const quiet = { log: () => undefined };
+
+function thrownBy(fn: () => unknown): Record<string, unknown> {
+  try {
+    fn();
+  } catch (error) {
+    return error as Record<string, unknown>;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('createLlmProxyRouter options', () => {
+  it.each<[string, unknown, string]>([
+    ['no options at all', undefined, 'options'],
+    ['null', null, 'options'],
+    ['a string', 'providers', 'options'],
+    ['missing providers', {}, 'providers'],
+    ['providers as a string', { providers: 'openai' }, 'providers'],
+    ['providers as an object without list()', { providers: { get: () => [] } }, 'providers'],
+    ['a bad provider', { providers: [{ ...providers[0], baseUrl: 'localhost:8080' }] }, 'providers[0].baseUrl'],
+    ['duplicate provider keys', { providers: [providers[0], { ...providers[0], id: 2 }] }, 'providers[1].key'],
+    ['fetch not a function', { providers, fetch: 'node-fetch' }, 'fetch'],
+    ['logger without log()', { providers, logger: { info: () => undefined } }, 'logger'],
+    ['logRequests as a string', { providers, logRequests: 'yes' }, 'logRequests'],
+    ['apiKeys: [1]', { providers, apiKeys: [1] }, 'apiKeys'],
+    ['apiKeys with an empty key', { providers, apiKeys: ['ok', ''] }, 'apiKeys'],
+    ['apiKeys as a string', { providers, apiKeys: 'sk-1' }, 'apiKeys'],
+    ["adminKey: ''", { providers, adminKey: '' }, 'adminKey'],
+    ['adminKey as a number', { providers, adminKey: 1234 }, 'adminKey'],
+    ['timeouts as a number', { providers, timeouts: 5 }, 'timeouts'],
+    ['timeouts.requestMs: -1', { providers, timeouts: { requestMs: -1 } }, 'timeouts.requestMs'],
+    ['timeouts.requestMs: 0', { providers, timeouts: { requestMs: 0 } }, 'timeouts.requestMs'],
+    ['timeouts.requestMs as a string', { providers, timeouts: { requestMs: '1000' } }, 'timeouts.requestMs'],
+    ['timeouts.ttftMs: NaN', { providers, timeouts: { ttftMs: Number.NaN } }, 'timeouts.ttftMs'],
+    ['timeouts.streamIdleMs: Infinity', { providers, timeouts: { streamIdleMs: Infinity } }, 'timeouts.streamIdleMs'],
+    ['heartbeatMs: -1', { providers, heartbeatMs: -1 }, 'heartbeatMs'],
+    ["bodyLimit: 'abc'", { providers, bodyLimit: 'abc' }, 'bodyLimit'],
+    ["bodyLimit: '20 parsecs'", { providers, bodyLimit: '20 parsecs' }, 'bodyLimit'],
+    ['bodyLimit: 0', { providers, bodyLimit: 0 }, 'bodyLimit'],
+    ["bodyLimit: '0'", { providers, bodyLimit: '0' }, 'bodyLimit'],
+    ["bodyLimit: '0.5b'", { providers, bodyLimit: '0.5b' }, 'bodyLimit'],
+    ['bodyLimit: -5', { providers, bodyLimit: -5 }, 'bodyLimit'],
+    ['bodyLimit: 1.5', { providers, bodyLimit: 1.5 }, 'bodyLimit'],
+  ])('rejects %s', (_name, options, option) => {
+    const error = thrownBy(() => createLlmProxyRouter(options as LlmProxyOptions));
+    expect(error).toMatchObject({ name: 'InvalidOptionError', code: 'invalid_option', option });
+    expect(String(error.message)).toContain(`\`${option}\``);
+  });
+
+  it('accepts a minimal config and the documented forms', async () => {
+    const routers = [
+      createLlmProxyRouter({ providers, logger: quiet }),
+      createLlmProxyRouter({ providers: { list: async () => providers }, logger: quiet, apiKeys: (key) => key === 'k', bodyLimit: '1.5mb', timeouts: { requestMs: 1 } }),
+      createLlmProxyRouter({ providers, logger: quiet, apiKeys: ['a', 'b'], adminKey: 'admin', heartbeatMs: 0, bodyLimit: 1024, fetch: globalThis.fetch }),
+    ];
+    for (const router of routers) {
+      expect(typeof router).toBe('function');
+      expect(typeof router.close).toBe('function');
+      await router.close();
+    }
+  });
+
+  it('documents defaults that do not cut off a reasoning model thinking for two minutes', () => {
+    expect(DEFAULT_TIMEOUTS.requestMs).toBeGreaterThan(120_000);
+    expect(DEFAULT_TIMEOUTS.ttftMs).toBeGreaterThan(120_000);
+    expect(DEFAULT_TIMEOUTS.streamIdleMs).toBeGreaterThan(120_000);
+    expect(DEFAULT_BODY_LIMIT).toBeGreaterThanOrEqual(10 * 1024 * 1024);
+  });
+
+  it('catches app.use(createLlmProxyRouter) without the call, with a message saying how to fix it', async () => {
+    const app = express();
+    let seen: unknown;
+    app.use('/llm', createLlmProxyRouter as unknown as express.RequestHandler);
+    app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      seen = error;
+      res.status(500).json({ ok: false });
+    });
+    await request(app).post('/llm/v1/chat/completions').send({ model: 'm' }).expect(500);
+    expect(seen).toMatchObject({ name: 'InvalidOptionError', option: 'options' });
+    expect((seen as Error).message).toMatch(/createLlmProxyRouter\(\{ providers \}\)/);
+  });
+});
+
+describe('parseByteSize', () => {
+  it.each<[number | string, number]>([
+    [1, 1],
+    [2048, 2048],
+    ['100', 100],
+    ['1b', 1],
+    ['1kb', 1024],
+    ['20mb', 20 * 1024 * 1024],
+    [' 1.5 MB ', 1.5 * 1024 * 1024],
+    ['1gb', 1024 ** 3],
+  ])('%p is %p bytes', (value, bytes) => {
+    expect(parseByteSize(value, 'bodyLimit')).toBe(bytes);
+  });
+});
