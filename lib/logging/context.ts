@@ -27,6 +27,8 @@ export interface RequestContext {
   errorKind?: ErrorKind;
   /** Status to log when it differs from what went out (499 for a client that left). */
   status?: number;
+  /** The content-type passed to `writeHead(status, headers)`, which `getHeader()` cannot see. */
+  contentType?: string;
   /** `performance.now()` marks. */
   upstreamSentAt?: number;
   upstreamHeadersAt?: number;

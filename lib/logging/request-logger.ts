@@ -62,7 +62,7 @@ export function buildLogEntry(req: IncomingMessage, res: ServerResponse, context
   if (context.attempts !== undefined) meta.attempts = context.attempts;
   if (context.failedAttempts?.length) meta.failed_attempts = context.failedAttempts;
 
-  const contentType = res.getHeader('content-type');
+  const contentType = res.getHeader('content-type') ?? context.contentType;
   const streaming = typeof contentType === 'string' && contentType.toLowerCase().startsWith('text/event-stream');
   if (streaming && res.headersSent) {
     meta.ttfb = round((context.headersSentAt ?? endedAt) - context.startedAt);
@@ -75,11 +75,32 @@ export function buildLogEntry(req: IncomingMessage, res: ServerResponse, context
   return { level: levelFor(status, context), message, meta };
 }
 
-/** Records when headers leave, for `ttfb`; `_implicitHeader` and `flushHeaders` go through writeHead too. */
+/** The content-type among `writeHead` arguments: an object, or a flat or nested array of pairs. */
+function contentTypeIn(args: unknown[]): string | undefined {
+  const headers = args.at(-1);
+  if (Array.isArray(headers)) {
+    const flat = headers.flat();
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      if (String(flat[i]).toLowerCase() === 'content-type') return String(flat[i + 1]);
+    }
+  } else if (headers !== null && typeof headers === 'object') {
+    for (const [name, value] of Object.entries(headers)) {
+      if (name.toLowerCase() === 'content-type') return String(value);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Records when headers leave, for `ttfb`, and the content-type they carried: headers given to
+ * `writeHead(status, headers)` never show up in `res.getHeader()`. `_implicitHeader` and
+ * `flushHeaders` go through writeHead too.
+ */
 function watchHeaders(res: ServerResponse, context: RequestContext): void {
   const writeHead = res.writeHead;
   res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
     context.headersSentAt ??= performance.now();
+    context.contentType ??= contentTypeIn(args);
     return writeHead.apply(this, args);
   } as ServerResponse['writeHead'];
 }
@@ -108,12 +129,19 @@ export function requestLogger(options: RequestLoggerOptions): NodeMiddleware {
       res.removeListener('close', done);
       res.removeListener('error', done);
       const endedAt = performance.now();
-      try {
-        const { level, message, meta } = buildLogEntry(req, res, context, endedAt);
-        logger.log(level, message, meta);
-      } catch {
-        // A logger that throws must never break the request path.
-      }
+      // 'finish' can fire in the same tick the proxy ends a stream, before it has recorded why
+      // (stream_error, 499); build the entry once that bookkeeping has run.
+      setImmediate(() => {
+        try {
+          const { level, message, meta } = buildLogEntry(req, res, context, endedAt);
+          const result = logger.log(level, message, meta);
+          if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+            Promise.resolve(result).catch(() => {}); // an async sink's rejection is contained too
+          }
+        } catch {
+          // A logger that throws must never break the request path.
+        }
+      });
     };
     res.once('finish', done);
     res.once('close', done);

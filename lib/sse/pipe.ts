@@ -42,6 +42,7 @@ const ERROR_MESSAGES: Record<Exclude<SseEndReason, 'done' | 'client_closed'>, st
   upstream_stream_error: 'The upstream stream failed before it was complete',
 };
 
+const ignore = (): void => {};
 const HEARTBEAT = Buffer.from(': keep-alive\n\n');
 const LF = 0x0a;
 const CR = 0x0d;
@@ -51,9 +52,30 @@ export function sseErrorEvent(code: string, message: string): string {
   return `data: ${JSON.stringify({ error: { message, type: 'proxy_error', param: null, code } })}\n\n`;
 }
 
-/** True when `tail` (the last bytes written) ends an event: a blank line in any newline style. */
-function endsEvent(prev: number, last: number): boolean {
-  return (last === LF && (prev === LF || prev === CR)) || (last === CR && prev === CR);
+/**
+ * True when `tail` (the last three bytes written, oldest first) ends an event: a line terminator
+ * (CRLF, LF or CR) right after another one, i.e. a blank line, in any mix of newline styles.
+ * `x\r\n` ends a line but not an event, so CRLF is stripped as a unit before looking back.
+ */
+function endsEvent(tail: readonly number[]): boolean {
+  const [a, b, c] = tail;
+  let before: number; // the byte before the final line terminator
+  if (b === CR && c === LF) {
+    before = a;
+  } else if (c === LF || c === CR) {
+    before = b;
+  } else {
+    return false;
+  }
+  return before === LF || before === CR;
+}
+
+/** The last three bytes after `chunk` was written, given the three before it. */
+function nextTail(tail: readonly number[], chunk: Buffer): number[] {
+  if (chunk.length >= 3) {
+    return [chunk[chunk.length - 3], chunk[chunk.length - 2], chunk[chunk.length - 1]];
+  }
+  return [...tail, ...chunk].slice(-3);
 }
 
 /** Sets the streaming headers (unless already sent) and flushes them. */
@@ -87,8 +109,7 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
 
   return new Promise((resolve) => {
     let bytes = 0;
-    let prev = LF;
-    let last = LF; // the stream starts at an event boundary
+    let tail = [LF, LF, LF]; // the stream starts at an event boundary
     let firstChunk = true;
     let finished = false;
     let timeout: NodeJS.Timeout | undefined;
@@ -109,13 +130,16 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
       source.removeListener('error', onError);
       res.removeListener('close', onClose);
       res.removeListener('drain', onDrain);
+      // Sources like undici's body emit an error when destroyed or aborted after this point;
+      // nobody listens any more, and an unheard 'error' event would crash the process.
+      source.on('error', ignore);
       if (reason !== 'done') {
         abort?.(reason);
         source.destroy();
       }
       if (reason !== 'done' && reason !== 'client_closed' && !res.destroyed) {
         // Close a partly forwarded event first, so the error event stands on its own.
-        const prefix = endsEvent(prev, last) ? '' : '\n\n';
+        const prefix = endsEvent(tail) ? '' : '\n\n';
         res.end(prefix + sseErrorEvent(reason, ERROR_MESSAGES[reason]));
       } else if (reason === 'done' && !res.writableEnded) {
         res.end();
@@ -143,7 +167,7 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
 
     const beat = (): void => {
       // Only between events: a comment inside a half-sent event would corrupt it.
-      if (!waitingForDrain && endsEvent(prev, last)) {
+      if (!waitingForDrain && endsEvent(tail)) {
         res.write(HEARTBEAT);
         flush();
       }
@@ -153,12 +177,7 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
     const onData = (chunk: Buffer): void => {
       if (chunk.length === 0) return;
       bytes += chunk.length;
-      if (chunk.length >= 2) {
-        prev = chunk[chunk.length - 2];
-      } else {
-        prev = last;
-      }
-      last = chunk[chunk.length - 1];
+      tail = nextTail(tail, chunk);
       const ok = res.write(chunk);
       flush();
       if (firstChunk) {
