@@ -1,6 +1,6 @@
 /**
  * Jest on native ESM: run through `node --experimental-vm-modules` (see scripts/run-jest.mjs).
- * Two projects: everything on Express 5, and the e2e suites again on Express 4 (the `express4`
+ * Two projects: everything on Express 5, and the e2e and fault suites again on Express 4 (the `express4`
  * alias), so both the host app and the library's own `import express` get Express 4.
  */
 const base = {
@@ -31,9 +31,9 @@ export default {
     {
       ...base,
       displayName: 'express4',
-      testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts'],
-      // The CommonJS host runs the built package in a child process: the mapping cannot reach it.
-      testPathIgnorePatterns: ['/node_modules/', '/__tests__/e2e/cjs-host\\.test\\.ts$'],
+      testMatch: ['<rootDir>/__tests__/e2e/**/*.test.ts', '<rootDir>/__tests__/faults/**/*.test.ts'],
+      // These run the built package in a child process, which the mapping cannot reach.
+      testPathIgnorePatterns: ['/node_modules/', '/__tests__/e2e/cjs-host\\.test\\.ts$', '/__tests__/faults/soak\\.test\\.ts$'],
       globals: { EXPRESS_MAJOR: 4 },
       moduleNameMapper: { '^express$': '<rootDir>/node_modules/express4/index.js', ...mappers },
     },
