@@ -148,55 +148,66 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
       resolve(error === undefined ? { reason, bytes } : { reason, error, bytes });
     };
 
+    // Chunks only stamp the time; the two timers look at the stamp when they fire and re-arm for
+    // what is left. Re-arming real timers on every chunk would cost four timer operations per chunk.
+    let lastUpstreamAt = startedAt;
+    let lastBeatAt = startedAt;
+
     const armTimeout = (): void => {
       clearTimeout(timeout);
       if (firstChunk && ttftMs !== undefined) {
         const remaining = Math.max(0, startedAt + ttftMs - performance.now());
         timeout = setTimeout(() => finish('ttft_timeout'), remaining);
       } else if (!firstChunk && idleMs !== undefined) {
-        timeout = setTimeout(() => finish('stream_idle_timeout'), idleMs);
+        timeout = setTimeout(checkIdle, idleMs);
       }
     };
 
-    const armHeartbeat = (): void => {
-      clearTimeout(heartbeat);
-      if (heartbeatMs > 0) {
-        heartbeat = setTimeout(beat, heartbeatMs);
-      }
+    const checkIdle = (): void => {
+      if (waitingForDrain) return; // the client is the slow one; onDrain re-arms
+      const left = lastUpstreamAt + idleMs! - performance.now();
+      if (left <= 1) finish('stream_idle_timeout');
+      else timeout = setTimeout(checkIdle, left);
     };
 
     const beat = (): void => {
+      const now = performance.now();
+      const left = Math.max(lastUpstreamAt, lastBeatAt) + heartbeatMs - now;
+      if (left > 1) {
+        heartbeat = setTimeout(beat, left);
+        return;
+      }
       // Only between events: a comment inside a half-sent event would corrupt it.
       if (!waitingForDrain && endsEvent(tail)) {
         res.write(HEARTBEAT);
         flush();
       }
-      armHeartbeat();
+      lastBeatAt = now;
+      heartbeat = setTimeout(beat, heartbeatMs);
     };
 
     const onData = (chunk: Buffer): void => {
       if (chunk.length === 0) return;
       bytes += chunk.length;
+      lastUpstreamAt = performance.now();
       tail = nextTail(tail, chunk);
       const ok = res.write(chunk);
       flush();
       if (firstChunk) {
         firstChunk = false;
         onFirstChunk?.();
+        armTimeout(); // TTFT is met: the idle clock takes over
       }
-      armHeartbeat();
-      if (ok) {
-        armTimeout();
-      } else {
+      if (!ok && !waitingForDrain) {
         // Slow client: stop reading the upstream (and its idle clock) until the socket drains.
         waitingForDrain = true;
-        clearTimeout(timeout);
         source.pause();
         res.once('drain', onDrain);
       }
     };
     const onDrain = (): void => {
       waitingForDrain = false;
+      lastUpstreamAt = performance.now(); // the upstream could not send while we waited
       armTimeout();
       source.resume();
     };
@@ -217,6 +228,6 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
     source.once('end', onEnd);
     source.once('error', onError);
     armTimeout();
-    armHeartbeat();
+    if (heartbeatMs > 0) heartbeat = setTimeout(beat, heartbeatMs);
   });
 }
