@@ -32,7 +32,7 @@ export interface PipeSseOptions {
   abort?: (reason: SseEndReason) => void;
   /** Called once, right after the first upstream chunk was written. */
   onFirstChunk?: () => void;
-  /** Called right after the response headers were flushed. */
+  /** Called right after the response headers went out (at the latest one event-loop turn after the call). */
   onHeaders?: () => void;
 }
 
@@ -80,9 +80,13 @@ function nextTail(tail: readonly number[], chunk: Buffer): number[] {
 
 /** Sets the streaming headers (unless already sent) and flushes them. */
 export function sendSseHeaders(res: ServerResponse): void {
-  if (res.headersSent) {
-    return;
+  if (!res.headersSent) {
+    setSseHeaders(res);
+    res.flushHeaders();
   }
+}
+
+function setSseHeaders(res: ServerResponse): void {
   if (!res.hasHeader('content-type')) {
     res.setHeader('content-type', 'text/event-stream; charset=utf-8');
   }
@@ -90,7 +94,6 @@ export function sendSseHeaders(res: ServerResponse): void {
   res.setHeader('x-accel-buffering', 'no');
   res.removeHeader('content-length');
   res.removeHeader('content-encoding');
-  res.flushHeaders();
 }
 
 /**
@@ -115,6 +118,14 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
     let timeout: NodeJS.Timeout | undefined;
     let heartbeat: NodeJS.Timeout | undefined;
     let waitingForDrain = false;
+    let flushHeadersSoon: NodeJS.Immediate | undefined = undefined;
+    let headersReported = false;
+    const headersOut = (): void => {
+      if (!headersReported && res.headersSent) {
+        headersReported = true;
+        options.onHeaders?.();
+      }
+    };
 
     const flush = (): void => {
       (res as ServerResponse & { flush?: () => void }).flush?.(); // compression() buffers otherwise
@@ -123,6 +134,7 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
     const finish = (reason: SseEndReason, error?: unknown): void => {
       if (finished) return;
       finished = true;
+      clearImmediate(flushHeadersSoon);
       clearTimeout(timeout);
       clearTimeout(heartbeat);
       source.removeListener('data', onData);
@@ -145,6 +157,7 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
         res.end();
       }
       flush();
+      headersOut();
       resolve(error === undefined ? { reason, bytes } : { reason, error, bytes });
     };
 
@@ -193,6 +206,7 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
       tail = nextTail(tail, chunk);
       const ok = res.write(chunk);
       flush();
+      headersOut();
       if (firstChunk) {
         firstChunk = false;
         onFirstChunk?.();
@@ -222,8 +236,13 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
       finish('client_closed');
       return;
     }
-    sendSseHeaders(res);
-    options.onHeaders?.();
+    if (!res.headersSent) setSseHeaders(res);
+    // Headers leave at the end of this event-loop turn, or with the first chunk when one is
+    // already here: the client has them just as soon, and it saves a write per stream.
+    flushHeadersSoon = setImmediate(() => {
+      if (!finished && !res.headersSent) res.flushHeaders();
+      headersOut();
+    });
     source.on('data', onData);
     source.once('end', onEnd);
     source.once('error', onError);
