@@ -5,6 +5,7 @@ import { buildApp as buildKitApp, listen, provider } from '../kit/app.js';
 import type { TestUpstream } from '../kit/upstream.js';
 import { chunkEvent, completion, okJson, refusedPort, sleep, startUpstream } from '../kit/upstream.js';
 import { closeAfterEach, timedPost, waitFor } from '../kit/stream-client.js';
+import { failOnUnhandledErrors } from '../kit/unhandled.js';
 
 const track = closeAfterEach();
 /** The kit's app, its router closed after each test even when the test fails. */
@@ -20,24 +21,11 @@ beforeAll(async () => {
 });
 afterAll(() => upstream.close());
 
-let unhandled: unknown[] = [];
-const onUnhandled = (error: unknown) => unhandled.push(error);
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled);
-  process.on('uncaughtException', onUnhandled);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  process.off('uncaughtException', onUnhandled);
-});
+failOnUnhandledErrors();
 beforeEach(() => {
-  unhandled = [];
   upstream.requests.length = 0;
   upstream.socketClosed.length = 0;
   upstream.setHandler(okJson);
-});
-afterEach(() => {
-  expect(unhandled).toEqual([]);
 });
 
 const PATH = '/llm/v1/chat/completions';

@@ -7,6 +7,7 @@ import { buildApp, listen, provider } from '../kit/app.js';
 import type { TestUpstream, UpstreamHandler } from '../kit/upstream.js';
 import { chunkEvent, sleep, startUpstream } from '../kit/upstream.js';
 import { closeAfterEach, sseData, timedPost } from '../kit/stream-client.js';
+import { failOnUnhandledErrors } from '../kit/unhandled.js';
 
 const track = closeAfterEach();
 
@@ -16,23 +17,10 @@ beforeAll(async () => {
 });
 afterAll(() => upstream.close());
 
-let unhandled: unknown[] = [];
-const onUnhandled = (error: unknown) => unhandled.push(error);
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled);
-  process.on('uncaughtException', onUnhandled);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  process.off('uncaughtException', onUnhandled);
-});
+failOnUnhandledErrors();
 beforeEach(() => {
-  unhandled = [];
   upstream.requests.length = 0;
   upstream.socketClosed.length = 0;
-});
-afterEach(() => {
-  expect(unhandled).toEqual([]);
 });
 
 const PATH = '/llm/v1/chat/completions';

@@ -10,6 +10,7 @@ import { pipeSse, sseErrorEvent } from '../../lib/sse/index.js';
 import type { PipeSseOptions, SseEndReason, SsePipeResult } from '../../lib/sse/index.js';
 import { sleep } from '../kit/upstream.js';
 import { closeAfterEach, sseData, timedPost, waitFor } from '../kit/stream-client.js';
+import { failOnUnhandledErrors } from '../kit/unhandled.js';
 
 const track = closeAfterEach();
 
@@ -51,22 +52,7 @@ async function pipedServer(options: PipeSseOptions = {}, prepare?: (res: http.Se
 
 const EVENT = (n: number) => `data: {"n":${n}}\n\n`;
 
-let unhandled: unknown[] = [];
-const onUnhandled = (error: unknown) => unhandled.push(error);
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled);
-  process.on('uncaughtException', onUnhandled);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  process.off('uncaughtException', onUnhandled);
-});
-beforeEach(() => {
-  unhandled = [];
-});
-afterEach(() => {
-  expect(unhandled).toEqual([]);
-});
+failOnUnhandledErrors();
 
 describe('sseErrorEvent', () => {
   it('is one data line with the OpenAI error shape and a blank line', () => {
