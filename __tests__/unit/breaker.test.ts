@@ -74,3 +74,17 @@ describe('retry timing', () => {
     expect(backoffMs(3, opts, () => 0)).toBe(0);
   });
 });
+
+describe('CircuitBreakers half-open probes that end without a verdict', () => {
+  it('lets the next probe through once a probe is released', () => {
+    const time = clock();
+    const breakers = new CircuitBreakers(options, time.now);
+    breakers.recordFailure(1, 'm');
+    breakers.recordFailure(1, 'm');
+    time.advance(1000);
+    breakers.onAttempt(1, 'm');
+    expect(breakers.availableAt(1, 'm')).toBeGreaterThan(0);
+    breakers.releaseProbe(1, 'm'); // e.g. the client left mid-probe
+    expect(breakers.availableAt(1, 'm')).toBe(0);
+  });
+});

@@ -151,6 +151,7 @@ export function createProxyHandler(config: ProxyConfig, endpoint: ProxyEndpoint)
       call?.clientGone();
     };
     res.once('close', onClose);
+    let probed: { provider: ResolvedProvider; model: string } | undefined;
     try {
       const body = await readJsonBody(req, config.bodyLimit);
       const { model, stream } = validate(body);
@@ -174,6 +175,7 @@ export function createProxyHandler(config: ProxyConfig, endpoint: ProxyEndpoint)
         Object.assign(context, { provider: provider.key, upstreamModel, attempts: attempt });
         tried.add(provider);
         breakers.onAttempt(provider.id, model);
+        probed = { provider, model };
         const result = await runAttempt({
           transport: config.transport,
           provider,
@@ -238,6 +240,8 @@ export function createProxyHandler(config: ProxyConfig, endpoint: ProxyEndpoint)
       }
     } finally {
       res.removeListener('close', onClose);
+      // An attempt that ended neither as a success nor as a failure must not hold a half-open breaker.
+      if (probed) breakers.releaseProbe(probed.provider.id, probed.model);
     }
   };
 }

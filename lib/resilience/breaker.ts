@@ -82,6 +82,12 @@ export class CircuitBreakers {
     }
   }
 
+  /** Ends a half-open probe that was neither a success nor a failure (the client left, a request error). */
+  releaseProbe(providerId: string | number, model: string): void {
+    const pair = this.#peek(providerId, model);
+    if (pair) pair.probing = false;
+  }
+
   recordSuccess(providerId: string | number, model: string): void {
     const pair = this.#peek(providerId, model);
     if (!pair) return;
