@@ -9,6 +9,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LARGE_BODY, SMALL_BODY, STREAM_BODY } from './constants.mjs';
+import { spawnSync } from 'node:child_process';
 import { startServer } from './processes.mjs';
 import { checkTargets, renderMarkdown, summarize, writeResults } from './report.mjs';
 import { configureFidelity, runFidelity } from './scenarios/fidelity.mjs';
@@ -26,8 +27,18 @@ const USAGE = `npm run bench -- [options]
   --open-streams <n>   concurrent streams in the open-streams scenario (default 1000)
   --servers <list>     comma-separated subset of ${Object.keys(PROXIES).join(',')}
   --scenarios <list>   comma-separated subset of ${SCENARIOS.join(',')}
+  --pin                pin the proxies to CPU 1 and the upstream and load generator to CPU 0
+                       (taskset), so the proxy under test never shares a core with its load
   --profile <server>   instead: --cpu-prof one server under non-streaming load for --duration s
   --profile-body <b>   small (default), large (100 KB) or stream: the load --profile uses`;
+
+/** Pins processes (all their threads) to one CPU; needs taskset (util-linux). */
+function pin(cpu, ...pids) {
+  for (const pid of pids) {
+    const result = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`--pin: taskset failed for ${pid}: ${result.stderr || result.error}`);
+  }
+}
 
 function options() {
   const { values } = parseArgs({
@@ -39,6 +50,7 @@ function options() {
       'open-streams': { type: 'string', default: '1000' },
       servers: { type: 'string', default: Object.keys(PROXIES).join(',') },
       scenarios: { type: 'string', default: SCENARIOS.join(',') },
+      pin: { type: 'boolean', default: false },
       profile: { type: 'string' },
       'profile-body': { type: 'string', default: 'small' },
       help: { type: 'boolean', default: false },
@@ -68,6 +80,7 @@ function options() {
     openStreams: Math.round(positive('open-streams', values['open-streams'])),
     servers: list('servers', values.servers, Object.keys(PROXIES)),
     scenarios: list('scenarios', values.scenarios, SCENARIOS),
+    pin: values.pin,
     profile: values.profile === undefined ? undefined : list('profile', values.profile, Object.keys(PROXIES))[0],
     profileBody: { small: SMALL_BODY, large: LARGE_BODY, stream: STREAM_BODY }[list('profile-body', values['profile-body'], ['small', 'large', 'stream'])[0]],
   };
@@ -202,6 +215,10 @@ async function main() {
     }
     const proxies = await Promise.all(opts.servers.map((name) => startServer(name, 'proxy.mjs', [name, upstream.origin])));
     children.push(...proxies);
+    if (opts.pin) {
+      pin(0, process.pid, upstream.pid);
+      pin(1, ...proxies.map((proxy) => proxy.pid));
+    }
     const runs = await bench(opts, upstream, proxies);
     const summary = summarize(runs);
     const labels = { direct: 'direct to the upstream (no proxy)', ...Object.fromEntries(Object.entries(PROXIES).map(([name, proxy]) => [name, proxy.label])) };
