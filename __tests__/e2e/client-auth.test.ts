@@ -2,17 +2,9 @@
 import type { IncomingMessage } from 'node:http';
 import request from 'supertest';
 import { buildApp, provider, SECRET } from '../kit/app.js';
-import type { TestUpstream } from '../kit/upstream.js';
-import { okJson, startUpstream } from '../kit/upstream.js';
+import { okJson, useUpstream } from '../kit/upstream.js';
 
-let upstream: TestUpstream;
-beforeAll(async () => {
-  upstream = await startUpstream(okJson);
-});
-afterAll(() => upstream.close());
-beforeEach(() => {
-  upstream.requests.length = 0;
-});
+const upstream = useUpstream(okJson);
 
 const chat = { model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] };
 const invalidKey = { error: { message: expect.any(String), type: 'invalid_request_error', param: null, code: 'invalid_api_key' } };

@@ -2,8 +2,7 @@
 import http from 'node:http';
 import request from 'supertest';
 import { buildApp as buildKitApp, captureLogger, listen, provider, SECRET } from '../kit/app.js';
-import type { TestUpstream } from '../kit/upstream.js';
-import { chunkEvent, okJson, refusedPort, sleep, startUpstream } from '../kit/upstream.js';
+import { chunkEvent, okJson, refusedPort, sleep, useUpstream } from '../kit/upstream.js';
 import { closeAfterEach, waitFor } from '../kit/stream-client.js';
 import { requestLogger } from '../../lib/index.js';
 
@@ -15,15 +14,7 @@ const buildApp: typeof buildKitApp = (...args) => {
   return built;
 };
 
-let upstream: TestUpstream;
-beforeAll(async () => {
-  upstream = await startUpstream(okJson);
-});
-afterAll(() => upstream.close());
-beforeEach(() => {
-  upstream.requests.length = 0;
-  upstream.setHandler(okJson);
-});
+const upstream = useUpstream(okJson);
 
 const PATH = '/llm/v1/chat/completions';
 const chat = (extra: Record<string, unknown> = {}) => ({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], ...extra });

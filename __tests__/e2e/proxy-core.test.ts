@@ -2,18 +2,9 @@ import zlib from 'node:zlib';
 import request from 'supertest';
 import express from 'express';
 import { buildApp, listen, provider, rawPost, SECRET } from '../kit/app.js';
-import type { TestUpstream } from '../kit/upstream.js';
-import { okJson, refusedPort, sleep, startUpstream } from '../kit/upstream.js';
+import { okJson, refusedPort, sleep, useUpstream } from '../kit/upstream.js';
 
-let upstream: TestUpstream;
-beforeAll(async () => {
-  upstream = await startUpstream(okJson);
-});
-afterAll(() => upstream.close());
-beforeEach(() => {
-  upstream.requests.length = 0;
-  upstream.setHandler(okJson);
-});
+const upstream = useUpstream(okJson);
 
 const chat = (model = 'gpt-test', extra: Record<string, unknown> = {}) => ({ model, messages: [{ role: 'user', content: 'hi' }], ...extra });
 

@@ -2,18 +2,9 @@
 import http from 'node:http';
 import request from 'supertest';
 import { buildApp, listen, provider } from '../kit/app.js';
-import type { TestUpstream } from '../kit/upstream.js';
-import { chunkEvent, okJson, startUpstream } from '../kit/upstream.js';
+import { chunkEvent, okJson, useUpstream } from '../kit/upstream.js';
 
-let upstream: TestUpstream;
-beforeAll(async () => {
-  upstream = await startUpstream(okJson);
-});
-afterAll(() => upstream.close());
-beforeEach(() => {
-  upstream.requests.length = 0;
-  upstream.setHandler(okJson);
-});
+const upstream = useUpstream(okJson);
 
 const shape = (code: string | null, param: string | null = null) => ({ error: { message: expect.any(String), type: 'invalid_request_error', param, code } });
 

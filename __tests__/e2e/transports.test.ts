@@ -3,19 +3,10 @@ import zlib from 'node:zlib';
 import nodeFetch from 'node-fetch';
 import request from 'supertest';
 import { buildApp, listen, provider, rawPost, SECRET } from '../kit/app.js';
-import type { TestUpstream } from '../kit/upstream.js';
-import { okJson, refusedPort, sleep, startUpstream } from '../kit/upstream.js';
+import { okJson, refusedPort, sleep, useUpstream } from '../kit/upstream.js';
 import type { FetchLike } from '../../lib/index.js';
 
-let upstream: TestUpstream;
-beforeAll(async () => {
-  upstream = await startUpstream(okJson);
-});
-afterAll(() => upstream.close());
-beforeEach(() => {
-  upstream.requests.length = 0;
-  upstream.setHandler(okJson);
-});
+const upstream = useUpstream(okJson);
 
 const chat = { model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] };
 /** A supertest parser that keeps the body as the exact text received. */

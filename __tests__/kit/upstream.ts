@@ -112,3 +112,25 @@ export const okJson: UpstreamHandler = (_req, res, request) => {
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 };
+
+/**
+ * One upstream for the calling test file: started before all tests, reset to `handler` with no
+ * recorded requests before each, closed after all. The returned object forwards to it.
+ */
+export function useUpstream(handler: UpstreamHandler = okJson): TestUpstream {
+  let started: TestUpstream | undefined;
+  beforeAll(async () => {
+    started = await startUpstream(handler);
+  });
+  afterAll(() => started?.close());
+  beforeEach(() => {
+    started!.requests.length = 0;
+    started!.setHandler(handler);
+  });
+  return new Proxy({} as TestUpstream, {
+    get: (_target, key) => {
+      if (!started) throw new Error('useUpstream(): the upstream starts in beforeAll; use it inside tests');
+      return Reflect.get(started, key);
+    },
+  });
+}
