@@ -5,6 +5,7 @@
 import pLimit from 'p-limit';
 import type { LimitFunction } from 'p-limit';
 import { InvalidOptionError } from '../errors/errors.js';
+import { positiveInteger, positiveMs } from '../util/option-checks.js';
 import { createFetchTransport } from '../fetch/fetch-transport.js';
 import type { FetchLike, UpstreamTransport } from '../fetch/types.js';
 import { createUndiciTransport } from '../fetch/undici-transport.js';
@@ -34,22 +35,6 @@ export interface HealthCheckServiceOptions {
 }
 
 type Plan = { provider: ResolvedProvider; models: [string, ResolvedModel][] };
-
-function positiveInteger(value: unknown, option: string, fallback: number): number {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidOptionError(option, 'must be an integer >= 1');
-  }
-  return value;
-}
-
-function positiveMs(value: unknown, fallback: number): number {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidOptionError('timeoutMs', 'must be a number of milliseconds > 0');
-  }
-  return value;
-}
 
 function list<T>(value: unknown, option: string, item: (v: unknown) => v is T, expected: string): T[] | undefined {
   if (value === undefined || value === null) return undefined;
@@ -174,8 +159,8 @@ export class HealthCheckService {
       throw new InvalidOptionError('options', 'must be an object');
     }
     // One limiter per call: the bound holds across every model and provider of the call.
-    const limit = pLimit(positiveInteger(options.maxConcurrent, 'maxConcurrent', DEFAULT_MAX_CONCURRENT));
-    return { limit, timeoutMs: positiveMs(options.timeoutMs, DEFAULT_HEALTH_TIMEOUT_MS) };
+    const limit = pLimit(positiveInteger(options.maxConcurrent ?? undefined, 'maxConcurrent', DEFAULT_MAX_CONCURRENT));
+    return { limit, timeoutMs: positiveMs(options.timeoutMs ?? undefined, 'timeoutMs', DEFAULT_HEALTH_TIMEOUT_MS) };
   }
 
   async #run(plan: Plan, limit: LimitFunction, timeoutMs: number): Promise<ProviderHealthReport> {

@@ -1,6 +1,7 @@
 /** The router's public options and their validation into a resolved config, once, at construction. */
 import winston from 'winston';
 import { InvalidOptionError } from '../errors/errors.js';
+import { nonNegativeMs, positiveInteger, positiveMs } from '../util/option-checks.js';
 import type { ApiKeys } from '../auth/keys.js';
 import { createFetchTransport } from '../fetch/fetch-transport.js';
 import type { FetchLike, UpstreamTransport } from '../fetch/types.js';
@@ -110,32 +111,10 @@ export function parseByteSize(value: number | string, option: string): number {
   return bytes;
 }
 
-function nonNegativeMs(value: unknown, option: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidOptionError(option, 'must be a number of milliseconds >= 0');
-  }
-  return value;
-}
-
-function positiveMs(value: unknown, option: string, fallback: number): number {
-  const ms = nonNegativeMs(value, option, fallback);
-  if (ms === 0) throw new InvalidOptionError(option, 'must be a number of milliseconds > 0');
-  return ms;
-}
-
 function objectOption<T extends object>(value: T | undefined, option: string): Partial<T> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidOptionError(option, 'must be an object');
-  }
-  return value;
-}
-
-function positiveInteger(value: unknown, option: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new InvalidOptionError(option, `must be an integer from 1 to ${max}`);
   }
   return value;
 }
