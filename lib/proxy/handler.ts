@@ -66,12 +66,11 @@ function validate(body: JsonBody): { model: string; stream: boolean } {
   return { model, stream: stream === true };
 }
 
-/** Starts the response with the upstream's status and safe headers, plus our own. */
+/** Starts the response with the upstream's status and safe headers, plus our own (x-request-id is already set by the router). */
 function startResponse(res: ServerResponse, result: Exclude<AttemptResult, { type: 'error' }>, context: RequestContext, provider: ResolvedProvider): void {
   const { call, upstream } = result;
   res.statusCode = upstream.status;
   copyResponseHeaders(res, upstream.headers);
-  res.setHeader('x-request-id', context.requestId);
   const headersAt = context.upstreamHeadersAt ?? performance.now();
   res.setHeader('server-timing', `proxy;dur=${(call.sentAt - context.startedAt).toFixed(1)}, upstream;dur=${(headersAt - call.sentAt).toFixed(1)}`);
   res.setHeader('x-llm-proxy-provider', provider.key);
