@@ -4,6 +4,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { Agent } from 'undici';
+import { undiciSignal } from './abort-source.js';
 import { decodeBody } from './decode.js';
 import type { UpstreamTransport } from './types.js';
 
@@ -53,9 +54,10 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
     return target;
   };
 
-  const transport = (async ({ url, method, headers, body, signal }) => {
-    const { origin, path } = targetOf(url);
-    const response = await dispatcher.request({ origin, path, method, headers, body, signal });
+  const transport = (async (request) => {
+    const { origin, path } = targetOf(request.url);
+    const { method, headers, body } = request;
+    const response = await dispatcher.request({ origin, path, method, headers, body, signal: undiciSignal(request) });
     const responseHeaders = response.headers as Record<string, string | string[] | undefined>;
     return { status: response.statusCode, headers: responseHeaders, body: decodeBody(responseHeaders, response.body) };
   }) as UndiciTransport;

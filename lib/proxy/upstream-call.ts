@@ -1,13 +1,14 @@
 /**
- * One request to one upstream, with its abort controller and its deadlines. Whatever ends it
+ * One request to one upstream, with its abort source and its deadlines. Whatever ends it
  * early (a timeout, the client leaving) aborts with a marked reason, so the cause of a failure
- * is `signal.reason` whatever the transport threw.
+ * is the abort reason whatever the transport threw.
  */
 import { ClientClosedRequestError, UpstreamTimeoutError } from '../errors/errors.js';
+import { AbortSource, requestWithSource } from '../fetch/abort-source.js';
 import type { UpstreamRequest, UpstreamResponse, UpstreamTransport } from '../fetch/types.js';
 
 export class UpstreamCall {
-  readonly controller = new AbortController();
+  readonly #abort = new AbortSource();
   readonly sentAt: number;
   #timer: NodeJS.Timeout | undefined;
 
@@ -32,9 +33,7 @@ export class UpstreamCall {
 
   abort(reason: Error): void {
     this.clearDeadline();
-    if (!this.controller.signal.aborted) {
-      this.controller.abort(reason);
-    }
+    this.#abort.abort(reason);
   }
 
   clientGone(): void {
@@ -42,11 +41,11 @@ export class UpstreamCall {
   }
 
   send(): Promise<UpstreamResponse> {
-    return this.transport({ ...this.request, signal: this.controller.signal });
+    return this.transport(requestWithSource(this.request, this.#abort));
   }
 
   /** The real cause of a failure: our own abort reason when we aborted, else what was thrown. */
   causeOf(error: unknown): unknown {
-    return this.controller.signal.aborted ? this.controller.signal.reason : error;
+    return this.#abort.aborted ? this.#abort.reason : error;
   }
 }
