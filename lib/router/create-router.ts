@@ -1,7 +1,7 @@
 /** Builds the Express router from the pieces; the only module (with the health routes) that touches Express. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
-import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { NextFunction, Request, Response, Router } from 'express';
 import { openAiError } from '../errors/openai-error.js';
 import { requestLogger } from '../logging/request-logger.js';
 import { requestContext } from '../logging/context.js';
@@ -11,6 +11,8 @@ import { sendJson, sendOpenAiError } from '../proxy/respond.js';
 import { WeightedRoundRobin } from '../registry/weighted-round-robin.js';
 import { CircuitBreakers } from '../resilience/breaker.js';
 import { clientAuth } from './client-auth.js';
+import type { FixedRoute } from './dispatch.js';
+import { chain, fixedRoutes } from './dispatch.js';
 import { listModels } from './models-route.js';
 import type { LlmProxyOptions } from './options.js';
 import { resolveOptions } from './options.js';
@@ -31,34 +33,6 @@ const ENDPOINTS: Record<string, ProxyEndpoint> = {
 const wrap = (handler: Handler) => (req: Request, res: Response, next: NextFunction) => {
   handler(req, res).catch(next);
 };
-
-/**
- * Runs middlewares in order inside one Express layer: Express's per-layer dispatch is a visible
- * share of the proxy's CPU per request, and these always run together.
- */
-function chain(handlers: RequestHandler[]): RequestHandler {
-  if (handlers.length === 1) return handlers[0];
-  return (req, res, next) => {
-    let i = 0;
-    const step = (error?: unknown): void => {
-      if (error !== undefined) {
-        next(error);
-        return;
-      }
-      const handler = handlers[i++];
-      if (!handler) {
-        next();
-        return;
-      }
-      try {
-        handler(req, res, step);
-      } catch (thrown) {
-        next(thrown);
-      }
-    };
-    step();
-  };
-}
 
 function methodNotAllowed(allow: string) {
   return (req: Request, res: Response) => {
@@ -87,12 +61,18 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
   const breakers = new CircuitBreakers(config.breaker);
   const proxyConfig = { ...config, selector, breakers };
 
+  const routes: Record<string, FixedRoute> = {};
   for (const [path, endpoint] of Object.entries(ENDPOINTS)) {
-    router.post(path, chain([...log, context, ...auth, wrap(createProxyHandler(proxyConfig, endpoint))]));
-    router.all(path, ...log, methodNotAllowed('POST'));
+    routes[path] = {
+      methods: { POST: chain([...log, context, ...auth, wrap(createProxyHandler(proxyConfig, endpoint))]) },
+      otherwise: chain([...log, methodNotAllowed('POST')]),
+    };
   }
-  router.get('/v1/models', chain([...log, context, ...auth, wrap(listModels(config.index))]));
-  router.all('/v1/models', ...log, methodNotAllowed('GET, HEAD'));
+  routes['/v1/models'] = {
+    methods: { GET: chain([...log, context, ...auth, wrap(listModels(config.index))]) },
+    otherwise: chain([...log, methodNotAllowed('GET, HEAD')]),
+  };
+  router.use(fixedRoutes(routes));
 
   const closeHealth = mountHealth(router, config, log, breakers);
 
