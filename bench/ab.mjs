@@ -1,15 +1,23 @@
 /**
- * A/B of our router between builds, for hot-path work: `node bench/ab.mjs <dir> <dir> …`, each
- * dir a checkout with `bench/` and a built `dist/`. Every variant runs in its own process pinned
- * to CPU 1 (upstream and load on CPU 0), under the same fixed request rate, so CPU per request is
- * compared at equal batching; rounds alternate and the medians are printed.
+ * A/B of the router between builds, for hot-path work:
+ *
+ *   node bench/ab.mjs <variant> <variant> … [--body small|stream|large] [--rate 2500] [--rounds 5] [--duration 6]
+ *
+ * A variant is `.` (this checkout's dist/), a commit (`HEAD~1`, `733b8e3`: exported and built under
+ * bench/results/ab/), or a directory with `bench/` and a built `dist/`; `:server` picks another
+ * proxy from bench/servers/proxies.mjs (`.:floor`, `.:hpm`; default `--server`, ours). Every
+ * variant runs in its own process pinned to CPU 1 (upstream and load on CPU 0) under the same fixed
+ * request rate, so CPU per request is compared at equal batching. Rounds alternate; medians and the
+ * median per-round difference against the first variant are printed.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { delta, startServer } from './processes.mjs';
-import { PATH, SMALL_BODY } from './constants.mjs';
+import { LARGE_BODY, PATH, SMALL_BODY, STREAM_BODY } from './constants.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -18,8 +26,28 @@ const { values, positionals } = parseArgs({
     duration: { type: 'string', default: '6' },
     rounds: { type: 'string', default: '5' },
     server: { type: 'string', default: 'ours' },
+    body: { type: 'string', default: 'small' },
   },
 });
+
+const BODIES = { small: SMALL_BODY, stream: STREAM_BODY, large: LARGE_BODY };
+const body = BODIES[values.body];
+if (body === undefined) throw new Error(`--body: one of ${Object.keys(BODIES).join(', ')}`);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** A directory holding `bench/` and `dist/` for `variant`: itself, or a commit exported and built once. */
+function checkout(variant) {
+  if (existsSync(path.join(variant, 'bench/servers/proxy.mjs'))) return path.resolve(variant);
+  const commit = execFileSync('git', ['rev-parse', '--short', variant], { cwd: ROOT, encoding: 'utf8' }).trim();
+  const dir = path.join(ROOT, 'bench/results/ab', commit);
+  if (!existsSync(path.join(dir, 'dist/index.js'))) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync('sh', ['-c', `git archive ${commit} lib bench tsconfig.json tsconfig.build.json package.json | tar -x -C '${dir}'`], { cwd: ROOT });
+    if (!existsSync(path.join(dir, 'node_modules'))) symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'inherit' });
+  }
+  return dir;
+}
 
 const pin = (cpu, pid) => spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)]);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -28,25 +56,32 @@ const upstream = await startServer('upstream', 'upstream.mjs');
 pin(0, process.pid);
 pin(0, upstream.pid);
 const variants = [];
-for (const dir of positionals) {
-  const script = path.resolve(dir, 'bench/servers/proxy.mjs');
-  const server = await startServer(dir, path.relative(new URL('./servers/', import.meta.url).pathname, script), [values.server, upstream.origin]);
+for (const spec of positionals) {
+  const [variant, name = values.server] = spec.split(':');
+  const script = path.join(checkout(variant), 'bench/servers/proxy.mjs');
+  const server = await startServer(spec, path.relative(new URL('./servers/', import.meta.url).pathname, script), [name, upstream.origin]);
   pin(1, server.pid);
-  variants.push({ dir, server, cpu: [] });
+  variants.push({ dir: spec, server, cpu: [] });
 }
 const load = (server, duration, rate) =>
-  autocannon({ url: server.origin + PATH, method: 'POST', headers: { 'content-type': 'application/json' }, body: SMALL_BODY, connections: 50, duration, overallRate: rate });
+  autocannon({ url: server.origin + PATH, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 50, duration, overallRate: rate });
 for (const v of variants) await load(v.server, 3, Number(values.rate));
+const measure = async (v, rate) => {
+  const before = await v.server.stats();
+  const result = await load(v.server, Number(values.duration), rate);
+  const after = await v.server.stats();
+  const { cpuPerRequest } = delta(before, after);
+  v.cpu.push(cpuPerRequest);
+  if (process.env.AB_VERBOSE) console.log(`${v.dir}: ${cpuPerRequest.toFixed(1)} µs/req, ${(result.requests.total / result.duration).toFixed(0)} req/s, errors ${result.errors + result.non2xx}`);
+};
 for (let round = 0; round < Number(values.rounds); round++) {
   const order = round % 2 === 0 ? variants : [...variants].reverse();
-  for (const v of order) {
-    const before = await v.server.stats();
-    const result = await load(v.server, Number(values.duration), Number(values.rate));
-    const after = await v.server.stats();
-    const { cpuPerRequest } = delta(before, after);
-    v.cpu.push(cpuPerRequest);
-    console.log(`round ${round + 1} ${v.dir}: ${cpuPerRequest.toFixed(1)} µs/req, ${(result.requests.total / result.duration).toFixed(0)} req/s, errors ${result.errors + result.non2xx}`);
-  }
+  for (const v of order) await measure(v, Number(values.rate));
 }
 for (const v of variants) console.log(`${v.dir}: median ${median(v.cpu).toFixed(1)} µs/req (${Math.min(...v.cpu).toFixed(1)}–${Math.max(...v.cpu).toFixed(1)})`);
+// Slow spells of a shared host hit neighbouring runs alike: the per-round difference is steadier.
+for (const v of variants.slice(1)) {
+  const diffs = v.cpu.map((cpu, i) => cpu - variants[0].cpu[i]);
+  console.log(`${v.dir} − ${variants[0].dir}: median ${median(diffs).toFixed(1)} µs/req per round (${Math.min(...diffs).toFixed(1)}…${Math.max(...diffs).toFixed(1)})`);
+}
 await Promise.all([upstream, ...variants.map((v) => v.server)].map((s) => s.stop()));
