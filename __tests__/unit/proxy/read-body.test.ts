@@ -62,6 +62,26 @@ describe('readJsonBody', () => {
     expect(await send(['{"model":', '"m",', '"x":[1,2]}'])).toEqual({ ok: { bytes: Buffer.from(text), raw: text, parsed: { model: 'm', x: [1, 2] } } });
   });
 
+  it('waits for a body that comes after the headers', async () => {
+    const text = '{"model":"late"}';
+    const req = http.request(url, { method: 'POST', headers: sized(text) });
+    req.flushHeaders();
+    while (outcomes.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    req.end(text);
+    expect(await outcomes[0]).toMatchObject({ ok: { raw: text, parsed: { model: 'late' } } });
+  });
+
+  it('reads alongside a host listener that already set the request flowing', async () => {
+    const text = '{"model":"m"}';
+    const seen: Buffer[] = [];
+    prepare = (req) => {
+      req.on('data', (chunk: Buffer) => seen.push(chunk));
+    };
+    expect(await send([text], sized(text))).toMatchObject({ ok: { raw: text } });
+    expect(Buffer.concat(seen).toString()).toBe(text);
+  });
+
   it.each([['application/json; charset=utf-8'], ['application/vnd.api+json'], ['APPLICATION/JSON'], [undefined]])('accepts content-type %p', async (type) => {
     expect(await send(['{"a":1}'], { 'content-type': type })).toMatchObject({ ok: { parsed: { a: 1 } } });
   });
