@@ -6,8 +6,9 @@
  * A variant is `.` (this checkout's dist/), a commit (`HEAD~1`, `733b8e3`: exported and built under
  * bench/results/ab/), or a directory with `bench/` and a built `dist/`; `:server` picks another
  * proxy from bench/servers/proxies.mjs (`.:floor`, `.:hpm`; default `--server`, ours). Every
- * variant runs in its own process pinned to CPU 1 (upstream and load on CPU 0) under the same fixed
- * request rate, so CPU per request is compared at equal batching. Rounds alternate; medians and the
+ * variant runs in its own process pinned to CPU 1 (upstream and load on CPU 0; `--no-pin` leaves
+ * them free) under the same fixed request rate (`--rate 0`: full speed), so CPU per request is
+ * compared at equal batching. Rounds alternate; medians and the
  * median per-round difference against the first variant are printed.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -22,7 +23,10 @@ import { LARGE_BODY, PATH, SMALL_BODY, STREAM_BODY } from './constants.mjs';
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
+    // requests per second for all connections together; 0 = as fast as they go (the bench's load)
     rate: { type: 'string', default: '2500' },
+    // leave every process free to run on any CPU, as the bench does without --pin
+    'no-pin': { type: 'boolean', default: false },
     duration: { type: 'string', default: '6' },
     rounds: { type: 'string', default: '5' },
     server: { type: 'string', default: 'ours' },
@@ -49,7 +53,7 @@ function checkout(variant) {
   return dir;
 }
 
-const pin = (cpu, pid) => spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)]);
+const pin = (cpu, pid) => values['no-pin'] || spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)]);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const upstream = await startServer('upstream', 'upstream.mjs');
@@ -64,7 +68,7 @@ for (const spec of positionals) {
   variants.push({ dir: spec, server, cpu: [] });
 }
 const load = (server, duration, rate) =>
-  autocannon({ url: server.origin + PATH, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 50, duration, overallRate: rate });
+  autocannon({ url: server.origin + PATH, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 50, duration, ...(rate > 0 ? { overallRate: rate } : {}) });
 for (const v of variants) await load(v.server, 3, Number(values.rate));
 const measure = async (v, rate) => {
   const before = await v.server.stats();
