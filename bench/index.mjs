@@ -110,6 +110,10 @@ async function profile(opts, upstream) {
   await mkdir(dir, { recursive: true });
   const before = new Set(await readdir(dir));
   const proxy = await startServer(opts.profile, 'proxy.mjs', [opts.profile, upstream.origin], ['--cpu-prof', '--cpu-prof-dir', dir]);
+  if (opts.pin) {
+    pin(0, process.pid, upstream.pid);
+    pin(1, proxy.pid);
+  }
   let served = 0;
   try {
     await warm(proxy, opts.profileBody, opts.connections, 2);

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { openAiError } from '../errors/openai-error.js';
-import { requestLogger } from '../logging/request-logger.js';
+import { routerRequestLogger } from '../logging/request-logger.js';
 import { requestContext } from '../logging/context.js';
 import { createProxyHandler } from '../proxy/handler.js';
 import type { ProxyEndpoint } from '../proxy/handler.js';
@@ -51,7 +51,7 @@ function methodNotAllowed(allow: string) {
 export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
   const config = resolveOptions(options);
   const router = express.Router() as LlmProxyRouter;
-  const log = config.logRequests ? [requestLogger({ logger: config.logger })] : [];
+  const log = config.logRequests ? [routerRequestLogger(config.logger)] : [];
   const context = (req: Request, res: Response, next: NextFunction) => {
     res.setHeader('x-request-id', requestContext(req).requestId);
     next();
