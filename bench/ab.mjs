@@ -11,14 +11,14 @@
  * compared at equal batching. Rounds alternate; medians and the
  * median per-round difference against the first variant are printed.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import autocannon from 'autocannon';
-import { delta, startServer } from './processes.mjs';
-import { LARGE_BODY, PATH, SMALL_BODY, STREAM_BODY } from './constants.mjs';
+import { delta, pin, startServer } from './processes.mjs';
+import { LARGE_BODY, SMALL_BODY, STREAM_BODY } from './constants.mjs';
+import { cannon } from './scenarios/load.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -53,22 +53,20 @@ function checkout(variant) {
   return dir;
 }
 
-const pin = (cpu, pid) => values['no-pin'] || spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)]);
+const pinned = !values['no-pin'];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const upstream = await startServer('upstream', 'upstream.mjs');
-pin(0, process.pid);
-pin(0, upstream.pid);
+if (pinned) pin(0, process.pid, upstream.pid);
 const variants = [];
 for (const spec of positionals) {
   const [variant, name = values.server] = spec.split(':');
   const script = path.join(checkout(variant), 'bench/servers/proxy.mjs');
   const server = await startServer(spec, path.relative(new URL('./servers/', import.meta.url).pathname, script), [name, upstream.origin]);
-  pin(1, server.pid);
+  if (pinned) pin(1, server.pid);
   variants.push({ dir: spec, server, cpu: [] });
 }
-const load = (server, duration, rate) =>
-  autocannon({ url: server.origin + PATH, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 50, duration, ...(rate > 0 ? { overallRate: rate } : {}) });
+const load = (server, duration, rate) => cannon(server.origin, body, 50, duration, rate);
 for (const v of variants) await load(v.server, 3, Number(values.rate));
 const measure = async (v, rate) => {
   const before = await v.server.stats();

@@ -9,8 +9,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LARGE_BODY, SMALL_BODY, STREAM_BODY } from './constants.mjs';
-import { spawnSync } from 'node:child_process';
-import { startServer } from './processes.mjs';
+import { pin, startServer } from './processes.mjs';
 import { checkTargets, renderMarkdown, summarize, writeResults } from './report.mjs';
 import { configureFidelity, runFidelity } from './scenarios/fidelity.mjs';
 import { runLoad, warm } from './scenarios/load.mjs';
@@ -31,14 +30,6 @@ const USAGE = `npm run bench -- [options]
                        (taskset), so the proxy under test never shares a core with its load
   --profile <server>   instead: --cpu-prof one server under non-streaming load for --duration s
   --profile-body <b>   small (default), large (100 KB) or stream: the load --profile uses`;
-
-/** Pins processes (all their threads) to one CPU; needs taskset (util-linux). */
-function pin(cpu, ...pids) {
-  for (const pid of pids) {
-    const result = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`--pin: taskset failed for ${pid}: ${result.stderr || result.error}`);
-  }
-}
 
 function options() {
   const { values } = parseArgs({

@@ -1,5 +1,5 @@
 /** The parent side: fork a bench server, wait for its port, ask it for stats, stop it. */
-import { fork } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const STARTUP_MS = 15_000;
@@ -81,4 +81,12 @@ export function delta(before, after) {
   const cpuUs = after.cpu.user - before.cpu.user + (after.cpu.system - before.cpu.system);
   const served = after.served - before.served;
   return { cpuUs, served, cpuPerRequest: served > 0 ? cpuUs / served : null };
+}
+
+/** Pins processes (all their threads) to one CPU; needs taskset (util-linux). */
+export function pin(cpu, ...pids) {
+  for (const pid of pids) {
+    const result = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`--pin: taskset failed for ${pid}: ${result.stderr || result.error}`);
+  }
 }

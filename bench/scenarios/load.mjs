@@ -3,7 +3,8 @@ import autocannon from 'autocannon';
 import { delta } from '../processes.mjs';
 import { PATH } from '../constants.mjs';
 
-function cannon(origin, body, connections, duration) {
+/** `duration` seconds of POSTs at `connections`; `rate` caps requests per second for all of them together. */
+export function cannon(origin, body, connections, duration, rate = 0) {
   return autocannon({
     url: origin + PATH,
     method: 'POST',
@@ -12,6 +13,7 @@ function cannon(origin, body, connections, duration) {
     connections,
     duration,
     timeout: 10,
+    ...(rate > 0 ? { overallRate: rate } : {}),
   });
 }
 
