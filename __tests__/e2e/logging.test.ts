@@ -2,8 +2,7 @@
 import type http from 'node:http';
 import request from 'supertest';
 import { buildApp as buildKitApp, listen, provider } from '../kit/app.js';
-import type { TestUpstream } from '../kit/upstream.js';
-import { chunkEvent, completion, okJson, refusedPort, sleep, startUpstream } from '../kit/upstream.js';
+import { chunkEvent, completion, okJson, refusedPort, sleep, useUpstream } from '../kit/upstream.js';
 import { closeAfterEach, timedPost, waitFor } from '../kit/stream-client.js';
 import { failOnUnhandledErrors } from '../kit/unhandled.js';
 
@@ -15,18 +14,8 @@ const buildApp: typeof buildKitApp = (...args) => {
   return built;
 };
 
-let upstream: TestUpstream;
-beforeAll(async () => {
-  upstream = await startUpstream(okJson);
-});
-afterAll(() => upstream.close());
-
+const upstream = useUpstream(okJson);
 failOnUnhandledErrors();
-beforeEach(() => {
-  upstream.requests.length = 0;
-  upstream.socketClosed.length = 0;
-  upstream.setHandler(okJson);
-});
 
 const PATH = '/llm/v1/chat/completions';
 const chat = (extra: Record<string, unknown> = {}) => ({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], ...extra });

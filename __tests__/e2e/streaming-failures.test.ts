@@ -2,24 +2,14 @@
 import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { buildApp, listen, provider } from '../kit/app.js';
-import type { TestUpstream } from '../kit/upstream.js';
-import { chunkEvent, sleep, startUpstream } from '../kit/upstream.js';
+import { chunkEvent, sleep, useUpstream } from '../kit/upstream.js';
 import { closeAfterEach, sseData, timedPost, waitFor } from '../kit/stream-client.js';
 import { failOnUnhandledErrors } from '../kit/unhandled.js';
 
 const track = closeAfterEach();
 
-let upstream: TestUpstream;
-beforeAll(async () => {
-  upstream = await startUpstream(() => {});
-});
-afterAll(() => upstream.close());
-
+const upstream = useUpstream(() => {});
 failOnUnhandledErrors();
-beforeEach(() => {
-  upstream.requests.length = 0;
-  upstream.socketClosed.length = 0;
-});
 
 const PATH = '/llm/v1/chat/completions';
 const streamBody = () => ({ model: 'gpt-test', stream: true, messages: [{ role: 'user', content: 'hi' }] });

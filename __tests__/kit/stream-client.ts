@@ -93,3 +93,13 @@ export function closeAfterEach(): (close: () => Promise<void>) => () => Promise<
     return once;
   };
 }
+
+/** The headers every proxied event stream must carry: 200, SSE type, no caching or buffering, no stale length or encoding. */
+export function expectSseHeaders(res: http.IncomingMessage): void {
+  expect(res.statusCode).toBe(200);
+  expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+  expect(res.headers['cache-control']).toBe('no-cache');
+  expect(res.headers['x-accel-buffering']).toBe('no');
+  expect(res.headers['content-length']).toBeUndefined();
+  expect(res.headers['content-encoding']).toBeUndefined();
+}

@@ -125,6 +125,7 @@ export function useUpstream(handler: UpstreamHandler = okJson): TestUpstream {
   afterAll(() => started?.close());
   beforeEach(() => {
     started!.requests.length = 0;
+    started!.socketClosed.length = 0;
     started!.setHandler(handler);
   });
   return new Proxy({} as TestUpstream, {
