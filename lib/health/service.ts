@@ -24,7 +24,7 @@ export const DEFAULT_HEALTH_TIMEOUT_MS = 30_000;
 export interface HealthCheckServiceOptions {
   /** Provider configs, or a registry whose `list()` returns them, as for the router. Required. */
   providers: readonly ProviderConfig[] | ProviderRegistry;
-  /** Any WHATWG fetch-compatible function. Default: undici's `request` API on a keep-alive pool. */
+  /** Any WHATWG fetch-compatible function. Default: undici's dispatcher on a keep-alive pool. */
   fetch?: FetchLike;
   /** A winston logger (anything with `log(level, message, meta)`); one entry per provider checked. Default: none. */
   logger?: LogSink;

@@ -19,7 +19,7 @@ export interface LlmProxyOptions {
   providers: readonly ProviderConfig[] | ProviderRegistry;
   /**
    * Any WHATWG fetch-compatible function (node-fetch, Node's global fetch, undici's fetch).
-   * Default: undici's `request` API on a keep-alive pool, the cheapest transport we measured.
+   * Default: undici's dispatcher on a keep-alive pool, the cheapest transport we measured.
    */
   fetch?: FetchLike;
   /** A winston logger. Default: JSON to the console at `info`. */

@@ -1,0 +1,124 @@
+/**
+ * One request on an undici dispatcher, answered as status, headers and a Node Readable body.
+ * `dispatcher.request()` does the same with an AsyncResource, a richer body class and its own
+ * abort plumbing; this handler keeps only what the proxy uses, which saves CPU on every call.
+ */
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { errors } from 'undici';
+import type { UpstreamResponse } from './types.js';
+
+type Controller = Dispatcher.DispatchController;
+type Headers = UpstreamResponse['headers'];
+
+/** An emitter signal (undici's own form, as `AbortSource` is) or a WHATWG AbortSignal. */
+export type SignalLike = { aborted: boolean; reason?: unknown } & (
+  | { once(event: 'abort', listener: () => void): unknown; removeListener(event: 'abort', listener: () => void): unknown }
+  | AbortSignal
+);
+
+/** The response body: reading resumes the upstream socket, destroying it aborts the request. */
+class UpstreamBody extends Readable {
+  constructor(private readonly controller: Controller) {
+    super({ highWaterMark: 64 * 1024 });
+  }
+
+  override _read(): void {
+    this.controller.resume();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.readableEnded) {
+      this.controller.abort(error ?? new errors.RequestAbortedError());
+    }
+    callback(error);
+  }
+}
+
+function abortReason(signal: SignalLike): unknown {
+  return signal.reason ?? new errors.RequestAbortedError();
+}
+
+function listen(signal: SignalLike, listener: () => void): () => void {
+  if ('addEventListener' in signal) {
+    signal.addEventListener('abort', listener, { once: true });
+    return () => signal.removeEventListener('abort', listener);
+  }
+  signal.once('abort', listener);
+  return () => signal.removeListener('abort', listener);
+}
+
+class ResponseHandler implements Dispatcher.DispatchHandler {
+  #controller: Controller | undefined;
+  #body: UpstreamBody | undefined;
+  #settled = false;
+  #stopListening: (() => void) | undefined;
+
+  constructor(
+    private readonly resolve: (response: UpstreamResponse) => void,
+    private readonly reject: (error: unknown) => void,
+    private readonly signal: SignalLike | undefined,
+  ) {
+    if (signal && !signal.aborted) {
+      this.#stopListening = listen(signal, () => this.#abort(abortReason(signal)));
+    }
+  }
+
+  #abort(reason: unknown): void {
+    if (this.#body) {
+      this.#body.destroy(reason as Error);
+    } else {
+      this.#controller?.abort(reason as Error);
+    }
+  }
+
+  #done(): void {
+    this.#stopListening?.();
+    this.#stopListening = undefined;
+  }
+
+  onRequestStart(controller: Controller): void {
+    this.#controller = controller;
+    if (this.signal?.aborted) {
+      controller.abort(abortReason(this.signal) as Error);
+    }
+  }
+
+  onResponseStart(controller: Controller, statusCode: number, headers: Headers): void {
+    if (statusCode < 200) return; // 1xx: the real answer follows
+    const body = new UpstreamBody(controller);
+    this.#body = body;
+    body.once('close', () => this.#done());
+    this.#settled = true;
+    this.resolve({ status: statusCode, headers, body });
+  }
+
+  onResponseData(controller: Controller, chunk: Buffer): void {
+    if (!this.#body!.push(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.#body!.push(null);
+  }
+
+  onResponseError(_controller: Controller, error: Error): void {
+    this.#done();
+    if (!this.#settled) {
+      this.#settled = true;
+      this.reject(error);
+    } else if (this.#body && !this.#body.destroyed) {
+      this.#body.destroy(error);
+    }
+  }
+}
+
+/** Sends `options` on `dispatcher`; resolves at the response headers. */
+export function dispatchRequest(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: SignalLike | undefined): Promise<UpstreamResponse> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    dispatcher.dispatch(options, new ResponseHandler(resolve, reject, signal));
+  });
+}
