@@ -218,6 +218,27 @@ describe('pipeSse on plain node:http', () => {
     await piped.close();
   });
 
+  it('finds the event boundary across chunks shorter than three bytes', async () => {
+    const piped = await pipedServer({ heartbeatMs: 100 });
+    const client = timedPost(piped.url, {});
+    await client.headers;
+    const source = piped.sources[0];
+    const text = () => client.reads.map((r) => r.text).join('');
+    source.write('data: 1\r');
+    await sleep(10);
+    source.write('\n'); // "\r\n": a line ends, the event does not
+    await sleep(250);
+    expect(text()).toBe('data: 1\r\n');
+    source.write('\r');
+    await sleep(10);
+    source.write('\n'); // the blank line, one byte at a time: now heartbeats may come
+    await sleep(250);
+    expect(text()).toMatch(/^data: 1\r\n\r\n(: keep-alive\n\n)+$/);
+    source.end();
+    await client.done;
+    await piped.close();
+  });
+
   it('sends no heartbeat with heartbeatMs: 0', async () => {
     const piped = await pipedServer({ heartbeatMs: 0 });
     const client = timedPost(piped.url, {});

@@ -53,12 +53,15 @@ export function sseErrorEvent(code: string, message: string): string {
 }
 
 /**
- * True when `tail` (the last three bytes written, oldest first) ends an event: a line terminator
- * (CRLF, LF or CR) right after another one, i.e. a blank line, in any mix of newline styles.
- * `x\r\n` ends a line but not an event, so CRLF is stripped as a unit before looking back.
+ * True when `tail` (the last three bytes written, packed oldest first as `a << 16 | b << 8 | c`)
+ * ends an event: a line terminator (CRLF, LF or CR) right after another one, i.e. a blank line,
+ * in any mix of newline styles. `x\r\n` ends a line but not an event, so CRLF is stripped as a
+ * unit before looking back.
  */
-function endsEvent(tail: readonly number[]): boolean {
-  const [a, b, c] = tail;
+function endsEvent(tail: number): boolean {
+  const a = tail >>> 16;
+  const b = (tail >>> 8) & 0xff;
+  const c = tail & 0xff;
   let before: number; // the byte before the final line terminator
   if (b === CR && c === LF) {
     before = a;
@@ -70,12 +73,16 @@ function endsEvent(tail: readonly number[]): boolean {
   return before === LF || before === CR;
 }
 
-/** The last three bytes after `chunk` was written, given the three before it. */
-function nextTail(tail: readonly number[], chunk: Buffer): number[] {
-  if (chunk.length >= 3) {
-    return [chunk[chunk.length - 3], chunk[chunk.length - 2], chunk[chunk.length - 1]];
+/** The last three bytes after `chunk` was written, given the three before it (both packed; no allocation per chunk). */
+function nextTail(tail: number, chunk: Buffer): number {
+  const n = chunk.length;
+  if (n >= 3) {
+    return (chunk[n - 3] << 16) | (chunk[n - 2] << 8) | chunk[n - 1];
   }
-  return [...tail, ...chunk].slice(-3);
+  for (let i = 0; i < n; i++) {
+    tail = ((tail << 8) | chunk[i]) & 0xffffff;
+  }
+  return tail;
 }
 
 /** Sets the streaming headers (unless already sent) and flushes them. */
@@ -112,7 +119,7 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
 
   return new Promise((resolve) => {
     let bytes = 0;
-    let tail = [LF, LF, LF]; // the stream starts at an event boundary
+    let tail = (LF << 16) | (LF << 8) | LF; // the stream starts at an event boundary
     let firstChunk = true;
     let finished = false;
     let timeout: NodeJS.Timeout | undefined;
@@ -127,9 +134,9 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
       }
     };
 
-    const flush = (): void => {
-      (res as ServerResponse & { flush?: () => void }).flush?.(); // compression() buffers otherwise
-    };
+    // compression() buffers what it compresses until flushed; it sets res.flush before routes run.
+    const resFlush = (res as ServerResponse & { flush?: () => void }).flush;
+    const flush = typeof resFlush === 'function' ? () => resFlush.call(res) : ignore;
 
     const finish = (reason: SseEndReason, error?: unknown): void => {
       if (finished) return;
@@ -137,14 +144,9 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
       clearImmediate(flushHeadersSoon);
       clearTimeout(timeout);
       clearTimeout(heartbeat);
-      source.removeListener('data', onData);
-      source.removeListener('end', onEnd);
-      source.removeListener('error', onError);
-      res.removeListener('close', onClose);
-      res.removeListener('drain', onDrain);
-      // Sources like undici's body emit an error when destroyed or aborted after this point;
-      // nobody listens any more, and an unheard 'error' event would crash the process.
-      source.on('error', ignore);
+      // The listeners stay: each returns at once from here on, and the one on 'error' keeps an
+      // error the source emits after this point (undici's body does when destroyed) from going
+      // unheard, which would crash the process. Both objects die with this response.
       if (reason !== 'done') {
         abort?.(reason);
         source.destroy();
@@ -200,13 +202,13 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
     };
 
     const onData = (chunk: Buffer): void => {
-      if (chunk.length === 0) return;
+      if (finished || chunk.length === 0) return;
       bytes += chunk.length;
       lastUpstreamAt = performance.now();
       tail = nextTail(tail, chunk);
       const ok = res.write(chunk);
       flush();
-      headersOut();
+      if (!headersReported) headersOut();
       if (firstChunk) {
         firstChunk = false;
         onFirstChunk?.();
@@ -220,6 +222,7 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
       }
     };
     const onDrain = (): void => {
+      if (finished) return;
       waitingForDrain = false;
       lastUpstreamAt = performance.now(); // the upstream could not send while we waited
       armTimeout();
@@ -245,7 +248,7 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
     });
     source.on('data', onData);
     source.once('end', onEnd);
-    source.once('error', onError);
+    source.on('error', onError);
     armTimeout();
     if (heartbeatMs > 0) heartbeat = setTimeout(beat, heartbeatMs);
   });
