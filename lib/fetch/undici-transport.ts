@@ -8,10 +8,15 @@ import { Agent } from 'undici';
 import { undiciSignal } from './abort-source.js';
 import { decodeBody } from './decode.js';
 import type { UpstreamResponse, UpstreamTransport } from './types.js';
+import type { SignalLike } from './undici-handler.js';
 import { dispatchRequest } from './undici-handler.js';
 
 export interface UndiciTransportOptions {
-  /** A dispatcher of your own (an `Agent`, `Pool` or `ProxyAgent`); default a keep-alive `Agent`. */
+  /**
+   * A dispatcher of your own (an `Agent`, `Pool` or `ProxyAgent`); default a keep-alive `Agent`.
+   * Yours is driven through its own `request()`, so one from any undici version works; the
+   * default agent gets the transport's leaner handler.
+   */
   dispatcher?: Dispatcher;
   /** Sockets per upstream origin for the default agent. Default unlimited. */
   connections?: number;
@@ -56,10 +61,13 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
     return target;
   };
 
+  // The handler speaks the dispatch API of the undici we ship (7, as 8 does); a dispatcher passed
+  // in may come from another major version, whose own request() always fits it.
+  const send = ownDispatcher ? dispatchRequest : requestOn;
   const transport = ((request) => {
     const { origin, path } = targetOf(request.url);
     const { method, headers, body } = request;
-    return dispatchRequest(dispatcher, { origin, path, method, headers, body }, undiciSignal(request)).then(decoded);
+    return send(dispatcher, { origin, path, method, headers, body }, undiciSignal(request)).then(decoded);
   }) as UndiciTransport;
   transport.close = async () => {
     if (ownDispatcher) {
@@ -67,6 +75,11 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
     }
   };
   return transport;
+}
+
+async function requestOn(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: SignalLike | undefined): Promise<UpstreamResponse> {
+  const response = await dispatcher.request({ ...options, signal });
+  return { status: response.statusCode, headers: response.headers as UpstreamResponse['headers'], body: response.body };
 }
 
 function decoded(response: UpstreamResponse): UpstreamResponse {

@@ -174,20 +174,31 @@ describe('createUndiciTransport', () => {
     await expect(transport(post(new AbortSource(), `http://127.0.0.1:${port}/v1/x`))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
-  it('uses a dispatcher passed in, and leaves it open on close', async () => {
+  it('drives a dispatcher passed in through its own request(), as one from another undici major needs, and leaves it open', async () => {
     const dispatcher = new Agent();
-    const dispatched: string[] = [];
-    const own = createUndiciTransport({
-      dispatcher: Object.assign(Object.create(dispatcher) as Agent, {
-        dispatch: (options: Parameters<Agent['dispatch']>[0], handler: Parameters<Agent['dispatch']>[1]) => {
-          dispatched.push(String(options.path));
-          return dispatcher.dispatch(options, handler);
-        },
-      }),
+    const handlers: Record<string, unknown>[] = [];
+    // Stands in for an undici 6 dispatcher: it knows only the handler methods of that API.
+    const foreign = Object.assign(Object.create(dispatcher) as Agent, {
+      dispatch: (options: Parameters<Agent['dispatch']>[0], handler: Parameters<Agent['dispatch']>[1]) => {
+        handlers.push(handler as unknown as Record<string, unknown>);
+        return dispatcher.dispatch(options, handler);
+      },
     });
+    const own = createUndiciTransport({ dispatcher: foreign });
     const response = await own(post(new AbortSource()));
-    await readText(response.body);
-    expect(dispatched).toEqual(['/v1/chat/completions']);
+    expect(await readText(response.body)).toContain('chatcmpl-test');
+    expect(handlers).toHaveLength(1);
+    expect(typeof handlers[0].onHeaders).toBe('function');
+    expect(handlers[0].onResponseStart).toBeUndefined();
+
+    upstream.setHandler(() => undefined);
+    const source = new AbortSource();
+    const pending = own(post(source));
+    await sleep(30);
+    const reason = new Error('aborted through request()');
+    source.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+
     await own.close();
     expect(dispatcher.closed).toBe(false);
     await dispatcher.close();
