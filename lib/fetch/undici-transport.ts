@@ -1,7 +1,7 @@
 /**
  * The default transport: undici's dispatcher API on a keep-alive pool per upstream origin. It
  * skips the WHATWG Request/Response objects that make fetch cost about 2.5x the CPU per request,
- * and drives the dispatcher with its own small handler rather than `request()`'s.
+ * and drives its default agent with its own small handler rather than `request()`'s.
  */
 import type { Dispatcher } from 'undici';
 import { Agent } from 'undici';
