@@ -5,6 +5,8 @@
  */
 import type { Dispatcher } from 'undici';
 import { Agent } from 'undici';
+import { InvalidOptionError } from '../errors/errors.js';
+import { positiveInteger, positiveMs } from '../util/option-checks.js';
 import { undiciSignal } from './abort-source.js';
 import { decodeBody } from './decode.js';
 import type { UpstreamResponse, UpstreamTransport } from './types.js';
@@ -37,12 +39,18 @@ interface Target {
 const MAX_CACHED_TARGETS = 1024;
 
 export function createUndiciTransport(options: UndiciTransportOptions = {}): UndiciTransport {
+  const connections = options.connections === undefined ? null : positiveInteger(options.connections, 'connections', 1);
+  const keepAliveTimeout = positiveMs(options.keepAliveTimeoutMs, 'keepAliveTimeoutMs', 30_000);
+  const given = options.dispatcher as Partial<Dispatcher> | undefined;
+  if (given !== undefined && (typeof given?.request !== 'function' || typeof given.dispatch !== 'function')) {
+    throw new InvalidOptionError('dispatcher', 'must be an undici Dispatcher (an Agent, Pool or ProxyAgent)');
+  }
   const ownDispatcher = options.dispatcher === undefined;
   const dispatcher: Dispatcher =
     options.dispatcher ??
     new Agent({
-      connections: options.connections ?? null,
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+      connections,
+      keepAliveTimeout,
       // The proxy's own timeouts govern; undici's 300 s defaults would cut off slow reasoning models.
       headersTimeout: 0,
       bodyTimeout: 0,

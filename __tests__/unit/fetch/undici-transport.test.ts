@@ -1,6 +1,7 @@
 /** The default transport against a real upstream: its own dispatch handler, aborts and backpressure. */
 import type { Readable } from 'node:stream';
 import { Agent, MockAgent } from 'undici';
+import { InvalidOptionError } from '../../../lib/errors/errors.js';
 import { AbortSource, requestWithSource } from '../../../lib/fetch/abort-source.js';
 import type { UpstreamRequest } from '../../../lib/fetch/types.js';
 import { createUndiciTransport } from '../../../lib/fetch/undici-transport.js';
@@ -214,5 +215,32 @@ describe('createUndiciTransport', () => {
     expect(response.headers['x-pot']).toBe('tea');
     expect(await readText(response.body)).toBe('short and stout');
     await mock.close();
+  });
+
+  it.each([
+    ['connections', { connections: 0 }],
+    ['connections', { connections: 2.5 }],
+    ['keepAliveTimeoutMs', { keepAliveTimeoutMs: 0 }],
+    ['keepAliveTimeoutMs', { keepAliveTimeoutMs: Number.NaN }],
+    ['dispatcher', { dispatcher: {} }],
+    ['dispatcher', { dispatcher: null }],
+  ])('refuses a bad %s at construction, naming it', (option, options) => {
+    let thrown: unknown;
+    try {
+      createUndiciTransport(options as Parameters<typeof createUndiciTransport>[0]);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(InvalidOptionError);
+    expect((thrown as InvalidOptionError).option).toBe(option);
+    expect((thrown as Error).message).toContain(`\`${option}\``);
+  });
+
+  it('takes good connections and keepAliveTimeoutMs for its own agent', async () => {
+    const tuned = createUndiciTransport({ connections: 2, keepAliveTimeoutMs: 1000 });
+    const response = await tuned(post(new AbortSource()));
+    expect(response.status).toBe(200);
+    await readText(response.body);
+    await tuned.close();
   });
 });
