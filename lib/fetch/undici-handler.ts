@@ -51,7 +51,6 @@ function listen(signal: SignalLike, listener: () => void): () => void {
 class ResponseHandler implements Dispatcher.DispatchHandler {
   #controller: Controller | undefined;
   #body: UpstreamBody | undefined;
-  #settled = false;
   #stopListening: (() => void) | undefined;
 
   constructor(
@@ -89,7 +88,6 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
     const body = new UpstreamBody(controller);
     this.#body = body;
     body.once('close', () => this.#done());
-    this.#settled = true;
     this.resolve({ status: statusCode, headers, body });
   }
 
@@ -103,10 +101,9 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Controller, error: Error): void {
     this.#done();
-    if (!this.#settled) {
-      this.#settled = true;
-      this.reject(error);
-    } else if (this.#body && !this.#body.destroyed) {
+    if (!this.#body) {
+      this.reject(error); // before the headers: the promise has not resolved
+    } else if (!this.#body.destroyed) {
       this.#body.destroy(error);
     }
   }

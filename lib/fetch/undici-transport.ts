@@ -41,11 +41,11 @@ const MAX_CACHED_TARGETS = 1024;
 export function createUndiciTransport(options: UndiciTransportOptions = {}): UndiciTransport {
   const connections = options.connections === undefined ? null : positiveInteger(options.connections, 'connections', 1);
   const keepAliveTimeout = positiveMs(options.keepAliveTimeoutMs, 'keepAliveTimeoutMs', 30_000);
-  const given = options.dispatcher as Partial<Dispatcher> | undefined;
-  if (given !== undefined && (typeof given?.request !== 'function' || typeof given.dispatch !== 'function')) {
+  const ownDispatcher = options.dispatcher === undefined;
+  const given = options.dispatcher as Partial<Dispatcher> | null | undefined;
+  if (!ownDispatcher && (typeof given?.request !== 'function' || typeof given.dispatch !== 'function')) {
     throw new InvalidOptionError('dispatcher', 'must be an undici Dispatcher (an Agent, Pool or ProxyAgent)');
   }
-  const ownDispatcher = options.dispatcher === undefined;
   const dispatcher: Dispatcher =
     options.dispatcher ??
     new Agent({
