@@ -6,6 +6,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
+import type { ChunkSink, DirectlyReadable, DirectRead } from '../../lib/fetch/direct-read.js';
+import { readDirectly } from '../../lib/fetch/direct-read.js';
 import { pipeSse, sseErrorEvent } from '../../lib/sse/index.js';
 import type { PipeSseOptions, SseEndReason, SsePipeResult } from '../../lib/sse/index.js';
 import { sleep } from '../kit/upstream.js';
@@ -51,6 +53,17 @@ async function pipedServer(options: PipeSseOptions = {}, prepare?: (res: http.Se
 }
 
 const EVENT = (n: number) => `data: {"n":${n}}\n\n`;
+
+/** A source read directly, as the default transport's body is: the test feeds the pipe's sink. */
+class DirectSource extends PassThrough implements DirectlyReadable {
+  sink: ChunkSink | undefined;
+  resumes = 0;
+
+  [readDirectly](sink: ChunkSink): DirectRead {
+    this.sink = sink;
+    return { resume: () => this.resumes++ };
+  }
+}
 
 failOnUnhandledErrors();
 
@@ -343,5 +356,62 @@ describe('pipeSse on plain node:http', () => {
     const client = timedPost(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, {});
     expect(await client.done).toBe(EVENT(1) + EVENT(2));
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('reads a source that offers a direct read through its sink, with no stream listener', async () => {
+    const piped = await pipedServer({ heartbeatMs: 0 }, undefined, () => new DirectSource());
+    const client = timedPost(piped.url, {});
+    await client.headers;
+    const source = piped.sources[0] as DirectSource;
+    expect(source.listenerCount('data') + source.listenerCount('end')).toBe(0);
+    expect(source.sink!.data(Buffer.from(EVENT(1)))).toBe(true);
+    await waitFor(() => client.reads.length === 1);
+    expect(client.reads[0].text).toBe(EVENT(1));
+    source.sink!.data(Buffer.from(EVENT(2)));
+    source.sink!.end();
+    expect(await client.done).toBe(EVENT(1) + EVENT(2));
+    expect(await piped.results[0]).toEqual({ reason: 'done', bytes: (EVENT(1) + EVENT(2)).length });
+    await piped.close();
+  });
+
+  it('answers false to a direct source while the client does not read, and resumes it once the socket drains', async () => {
+    const CHUNK = Buffer.alloc(32 * 1024, 'a');
+    const piped = await pipedServer({ heartbeatMs: 0 }, undefined, () => new DirectSource());
+    const client = timedPost(piped.url, {});
+    const res = await client.headers;
+    res.pause();
+    const source = piped.sources[0] as DirectSource;
+    // Send until a `false` is not followed by a resume: the socket and the kernel's buffers are full.
+    let sent = 0;
+    while (sent < 1000) {
+      sent++;
+      if (!source.sink!.data(CHUNK)) {
+        const resumes = source.resumes;
+        await sleep(50);
+        if (source.resumes === resumes) break;
+      }
+    }
+    expect(sent).toBeLessThan(1000);
+    const whilePaused = source.resumes;
+    await sleep(100);
+    expect(source.resumes).toBe(whilePaused);
+    res.resume();
+    await waitFor(() => source.resumes === whilePaused + 1, 5000, 'the pipe to resume the source');
+    source.sink!.end();
+    expect((await client.done).length).toBe(sent * CHUNK.length);
+    await piped.close();
+  });
+
+  it("ends with an upstream_stream_error event when a direct source reports an error", async () => {
+    const piped = await pipedServer({ heartbeatMs: 0 }, undefined, () => new DirectSource());
+    const client = timedPost(piped.url, {});
+    await client.headers;
+    const source = piped.sources[0] as DirectSource;
+    source.sink!.data(Buffer.from(EVENT(1)));
+    const failure = new Error('other side closed');
+    source.sink!.error(failure);
+    expect(sseData(await client.done).at(-1)).toContain('"code":"upstream_stream_error"');
+    expect(await piped.results[0]).toMatchObject({ reason: 'upstream_stream_error', error: failure, bytes: EVENT(1).length });
+    await piped.close();
   });
 });

@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { tryReadDirectly } from '../fetch/direct-read.js';
 
 export type SseEndReason = 'done' | 'ttft_timeout' | 'stream_idle_timeout' | 'upstream_stream_error' | 'client_closed';
 
@@ -201,8 +202,9 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
       heartbeat = setTimeout(beat, heartbeatMs);
     };
 
-    const onData = (chunk: Buffer): void => {
-      if (finished || chunk.length === 0) return;
+    /** Forwards one chunk; false when the client's socket is full and the source should pause. */
+    const forward = (chunk: Buffer): boolean => {
+      if (finished || chunk.length === 0) return true;
       bytes += chunk.length;
       lastUpstreamAt = performance.now();
       tail = nextTail(tail, chunk);
@@ -214,19 +216,24 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
         onFirstChunk?.();
         armTimeout(); // TTFT is met: the idle clock takes over
       }
-      if (!ok && !waitingForDrain) {
+      if (ok) return true;
+      if (!waitingForDrain) {
         // Slow client: stop reading the upstream (and its idle clock) until the socket drains.
         waitingForDrain = true;
-        source.pause();
         res.once('drain', onDrain);
       }
+      return false;
+    };
+    const onData = (chunk: Buffer): void => {
+      if (!forward(chunk)) source.pause();
     };
     const onDrain = (): void => {
       if (finished) return;
       waitingForDrain = false;
       lastUpstreamAt = performance.now(); // the upstream could not send while we waited
       armTimeout();
-      source.resume();
+      if (direct) direct.resume();
+      else source.resume();
     };
     const onEnd = (): void => finish('done');
     const onError = (error: unknown): void => finish('upstream_stream_error', error);
@@ -246,10 +253,14 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
       if (!finished && !res.headersSent) res.flushHeaders();
       headersOut();
     });
-    source.on('data', onData);
-    source.once('end', onEnd);
-    source.on('error', onError);
     armTimeout();
     if (heartbeatMs > 0) heartbeat = setTimeout(beat, heartbeatMs);
+    // Last: a direct read hands over the chunks already received at once, and may even end here.
+    const direct = tryReadDirectly(source, { data: forward, end: onEnd, error: onError });
+    if (!direct) {
+      source.on('data', onData);
+      source.once('end', onEnd);
+      source.on('error', onError);
+    }
   });
 }
