@@ -247,20 +247,25 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
       return;
     }
     if (!res.headersSent) setSseHeaders(res);
-    // Headers leave at the end of this event-loop turn, or with the first chunk when one is
-    // already here: the client has them just as soon, and it saves a write per stream.
-    flushHeadersSoon = setImmediate(() => {
-      if (!finished && !res.headersSent) res.flushHeaders();
-      headersOut();
-    });
     armTimeout();
     if (heartbeatMs > 0) heartbeat = setTimeout(beat, heartbeatMs);
-    // Last: a direct read hands over the chunks already received at once, and may even end here.
+    // A direct read hands over the chunks already received at once, and may even end here.
     const direct = tryReadDirectly(source, { data: forward, end: onEnd, error: onError });
     if (!direct) {
       source.on('data', onData);
       source.once('end', onEnd);
       source.on('error', onError);
+    }
+    if (finished) return;
+    if (res.headersSent) {
+      headersOut(); // sent by the caller, or with a chunk that was already here
+    } else {
+      // Headers leave at the end of this event-loop turn, or with the first chunk if it comes
+      // sooner: the client has them just as soon, and it saves a write per stream.
+      flushHeadersSoon = setImmediate(() => {
+        if (!finished && !res.headersSent) res.flushHeaders();
+        headersOut();
+      });
     }
   });
 }
