@@ -135,3 +135,28 @@ export function useUpstream(handler: UpstreamHandler = okJson): TestUpstream {
     },
   });
 }
+
+/**
+ * An upstream handler that writes `total` bytes in 64 KB pieces as fast as the socket takes them;
+ * `blocked` turns true once a write had to wait for 'drain', i.e. the proxy applied backpressure.
+ */
+export function floodingUpstream(total: number, contentType: string): { handler: UpstreamHandler; state: { written: number; blocked: boolean } } {
+  const piece = Buffer.alloc(64 * 1024, 'x');
+  const state = { written: 0, blocked: false };
+  const handler: UpstreamHandler = (_req, res) => {
+    res.writeHead(200, { 'content-type': contentType });
+    const pump = () => {
+      while (state.written < total) {
+        state.written += piece.length;
+        if (!res.write(piece)) {
+          state.blocked = true;
+          res.once('drain', pump);
+          return;
+        }
+      }
+      res.end();
+    };
+    pump();
+  };
+  return { handler, state };
+}

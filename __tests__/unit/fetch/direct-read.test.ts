@@ -5,7 +5,7 @@ import { AbortSource, requestWithSource } from '../../../lib/fetch/abort-source.
 import type { UpstreamRequest } from '../../../lib/fetch/types.js';
 import { createUndiciTransport } from '../../../lib/fetch/undici-transport.js';
 import { createFetchTransport } from '../../../lib/fetch/fetch-transport.js';
-import { sleep, useUpstream } from '../../kit/upstream.js';
+import { floodingUpstream, sleep, useUpstream } from '../../kit/upstream.js';
 import { waitFor } from '../../kit/stream-client.js';
 
 const upstream = useUpstream();
@@ -85,25 +85,9 @@ describe('reading the default transport body directly', () => {
   });
 
   it('pauses the upstream while data() answers false, until resume()', async () => {
-    const piece = Buffer.alloc(64 * 1024, 'x');
     const total = 32 * 1024 * 1024;
-    let written = 0;
-    let blocked = false;
-    upstream.setHandler((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      const pump = () => {
-        while (written < total) {
-          written += piece.length;
-          if (!res.write(piece)) {
-            blocked = true;
-            res.once('drain', pump);
-            return;
-          }
-        }
-        res.end();
-      };
-      pump();
-    });
+    const flood = floodingUpstream(total, 'text/event-stream');
+    upstream.setHandler(flood.handler);
     const response = await transport(post(new AbortSource()));
     let accepting = true; // what came before it attached is taken; what comes after is not
     const { sink, got } = recordingSink(() => accepting);
@@ -111,7 +95,7 @@ describe('reading the default transport body directly', () => {
     accepting = false;
     await sleep(200);
     // Only what was in flight when it paused: without backpressure all 32 MB would arrive here.
-    expect(blocked).toBe(true);
+    expect(flood.state.blocked).toBe(true);
     expect(got.bytes).toBeLessThan(4 * 1024 * 1024);
     accepting = true;
     direct.resume();

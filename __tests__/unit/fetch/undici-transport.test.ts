@@ -5,7 +5,7 @@ import { InvalidOptionError } from '../../../lib/errors/errors.js';
 import { AbortSource, requestWithSource } from '../../../lib/fetch/abort-source.js';
 import type { UpstreamRequest } from '../../../lib/fetch/types.js';
 import { createUndiciTransport } from '../../../lib/fetch/undici-transport.js';
-import { refusedPort, sleep, useUpstream } from '../../kit/upstream.js';
+import { floodingUpstream, refusedPort, sleep, useUpstream } from '../../kit/upstream.js';
 
 const upstream = useUpstream();
 const transport = createUndiciTransport();
@@ -139,29 +139,13 @@ describe('createUndiciTransport', () => {
   });
 
   it('stops reading the upstream while the body is not read (backpressure)', async () => {
-    const piece = Buffer.alloc(64 * 1024, 'x');
-    let written = 0;
-    let blocked = false;
-    upstream.setHandler((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      const pump = () => {
-        while (written < 32 * 1024 * 1024) {
-          written += piece.length;
-          if (!res.write(piece)) {
-            blocked = true;
-            res.once('drain', pump);
-            return;
-          }
-        }
-        res.end();
-      };
-      pump();
-    });
+    const flood = floodingUpstream(32 * 1024 * 1024, 'application/octet-stream');
+    upstream.setHandler(flood.handler);
     const response = await transport(post(new AbortSource()));
     response.body.pause();
     await sleep(200);
     // The socket buffers hold a few MB at most; without backpressure all 32 MB would be queued here.
-    expect(blocked).toBe(true);
+    expect(flood.state.blocked).toBe(true);
     expect(response.body.readableLength).toBeLessThan(1024 * 1024);
     let received = 0;
     response.body.on('data', (chunk: Buffer) => (received += chunk.length));
