@@ -3,8 +3,8 @@
  * Measures client TTFB (first event), the gaps between events, and events that arrived coalesced.
  */
 import http from 'node:http';
-import { PATH, SMALL_BODY, STREAM_EVENTS } from '../constants.mjs';
-import { openStream } from './sse-client.mjs';
+import { SMALL_BODY, STREAM_EVENTS } from '../constants.mjs';
+import { openStream, postOptions } from './sse-client.mjs';
 
 export const FIRST_MS = 200;
 export const GAP_MS = 20;
@@ -27,11 +27,7 @@ export async function configureFidelity(upstream) {
 /** One non-streaming request (the upstream answers it at once), its body drained. */
 function postSmall(origin, agent) {
   return new Promise((resolve, reject) => {
-    const url = new URL(PATH, origin);
-    const req = http.request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(SMALL_BODY) } },
-      (res) => res.resume().on('end', resolve).on('error', reject),
-    );
+    const req = http.request(postOptions(origin, agent, SMALL_BODY), (res) => res.resume().on('end', resolve).on('error', reject));
     req.on('error', reject);
     req.end(SMALL_BODY);
   });
@@ -42,8 +38,9 @@ function postSmall(origin, agent) {
  * STREAMS quick requests open the proxy's upstream sockets: otherwise whether a proxy's pool is
  * still warm depends on how long ago its load run ended (undici closes idle sockets 3 s after the
  * last use when the server announces 5 s, Node's agent waits for the server to close them), and
- * opening 20 upstream connections adds 1–2 ms to the first event. Then a GC and a pause, so a
- * collection left over from the previous load scenario does not land in the streams.
+ * opening 20 upstream connections, or a pool expiring meanwhile, added up to 3 ms to the first
+ * event. Then a GC and a pause, so a collection left over from the previous load scenario does not
+ * land in the streams.
  */
 export async function runFidelity(server) {
   const warmAgent = new http.Agent({ keepAlive: false });

@@ -4,19 +4,31 @@ import { PATH, STREAM_BODY } from '../constants.mjs';
 
 const BLANK_LINE = Buffer.from('\n\n');
 
+/** `http.request` options for a JSON POST of `body` to the bench's chat completions path. */
+export function postOptions(origin, agent, body) {
+  const url = new URL(PATH, origin);
+  return {
+    host: url.hostname,
+    port: url.port,
+    path: url.pathname,
+    method: 'POST',
+    agent,
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+  };
+}
+
 /**
  * Opens one stream. `onFirstEvent` fires once the first event arrived. Resolves with
  * `{ startedAt, headersAt, events: [{ at, read }] }` (`read`: which socket read carried it) when the response ends.
  */
 export function openStream(origin, agent, { onFirstEvent, timeoutMs = 60_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const url = new URL(PATH, origin);
     const events = [];
     let headersAt;
     let reads = 0;
     let pending = 0; // bytes of an event not yet terminated
     const req = http.request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(STREAM_BODY) } },
+      postOptions(origin, agent, STREAM_BODY),
       (res) => {
         headersAt = performance.now();
         if (res.statusCode !== 200) {
