@@ -6,11 +6,11 @@ export type { LlmProxyOptions } from './router/options.js';
 
 export * from './errors/index.js';
 export * from './registry/index.js';
-export * from './fetch/index.js';
+export * from './transport/index.js';
 export * from './sse/index.js';
 export * from './logging/index.js';
-export { safeEqual, bearerToken } from './auth/keys.js';
-export type { ApiKeys } from './auth/keys.js';
+export { safeEqual, bearerToken } from './http/keys.js';
+export type { ApiKeys } from './http/keys.js';
 export type { ProxyTimeouts } from './proxy/handler.js';
 export { CircuitBreakers } from './resilience/breaker.js';
 export type { BreakerOptions, PairReport } from './resilience/breaker.js';

@@ -6,8 +6,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { RequestContext } from './context.js';
-import { requestContext } from './context.js';
+import type { RequestContext } from '../http/request-state.js';
+import { requestContext } from '../http/request-state.js';
 
 /** The part of a winston logger this middleware uses. */
 export interface LogSink {

@@ -4,10 +4,10 @@
  */
 import type { ClassifiedError } from '../errors/classify.js';
 import { classifyError } from '../errors/classify.js';
-import type { UpstreamResponse, UpstreamTransport } from '../fetch/types.js';
+import type { UpstreamResponse, UpstreamTransport } from '../transport/types.js';
 import type { ResolvedProvider } from '../registry/types.js';
 import { upstreamHeaders } from './headers.js';
-import { readAll } from './read-upstream-body.js';
+import { readAll } from '../transport/read-all.js';
 import { UpstreamCall } from './upstream-call.js';
 
 export type AttemptResult =

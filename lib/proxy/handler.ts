@@ -5,9 +5,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, invalidRequest, openAiError } from '../errors/openai-error.js';
-import type { UpstreamTransport } from '../fetch/types.js';
-import type { RequestContext } from '../logging/context.js';
-import { requestContext } from '../logging/context.js';
+import type { UpstreamTransport } from '../transport/types.js';
+import type { RequestContext } from '../http/request-state.js';
+import { requestContext } from '../http/request-state.js';
 import type { LogSink } from '../logging/request-logger.js';
 import type { ProviderIndex } from '../registry/provider-index.js';
 import type { ResolvedProvider } from '../registry/types.js';
@@ -20,9 +20,9 @@ import { pipeSse } from '../sse/pipe.js';
 import type { AttemptResult } from './attempt.js';
 import { runAttempt } from './attempt.js';
 import { copyResponseHeaders } from './headers.js';
-import type { JsonBody } from './read-body.js';
-import { readJsonBody } from './read-body.js';
-import { networkErrorBody, sendJson, sendOpenAiError } from './respond.js';
+import type { JsonBody } from '../http/read-body.js';
+import { readJsonBody } from '../http/read-body.js';
+import { networkErrorBody, sendJson, sendOpenAiError } from '../http/respond.js';
 import { upstreamBody } from './rewrite-model.js';
 import type { UpstreamCall } from './upstream-call.js';
 

@@ -3,7 +3,7 @@
  * it: number formats, key order, whitespace and escapes survive.
  */
 import { invalidRequest } from '../errors/openai-error.js';
-import type { JsonBody } from './read-body.js';
+import type { JsonBody } from '../http/read-body.js';
 
 const MODEL_KEY = /"model"\s*:\s*("(?:[^"\\]|\\.)*")/g;
 const QUOTE = 0x22;

@@ -4,8 +4,8 @@
  * is the abort reason whatever the transport threw.
  */
 import { ClientClosedRequestError, UpstreamTimeoutError } from '../errors/errors.js';
-import { AbortSource, requestWithSource } from '../fetch/abort-source.js';
-import type { UpstreamRequest, UpstreamResponse, UpstreamTransport } from '../fetch/types.js';
+import { AbortSource, requestWithSource } from '../transport/abort-source.js';
+import type { UpstreamRequest, UpstreamResponse, UpstreamTransport } from '../transport/types.js';
 
 export class UpstreamCall {
   readonly #abort = new AbortSource();

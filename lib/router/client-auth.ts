@@ -1,10 +1,10 @@
 /** Client-key check for the proxy routes (`apiKeys` option). */
 import type { NextFunction, Request, Response } from 'express';
-import type { ApiKeys } from '../auth/keys.js';
-import { bearerToken, keyInList } from '../auth/keys.js';
+import type { ApiKeys } from '../http/keys.js';
+import { bearerToken, keyInList } from '../http/keys.js';
 import { openAiError } from '../errors/openai-error.js';
 import type { LogSink } from '../logging/request-logger.js';
-import { sendOpenAiError } from '../proxy/respond.js';
+import { sendOpenAiError } from '../http/respond.js';
 
 const INVALID_KEY = openAiError('Incorrect API key provided', 'invalid_request_error', 'invalid_api_key');
 

@@ -2,15 +2,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
-import { bearerToken, safeEqual } from '../auth/keys.js';
+import { bearerToken, safeEqual } from '../http/keys.js';
 import { InvalidOptionError } from '../errors/errors.js';
 import type { HttpError } from '../errors/openai-error.js';
 import { openAiError } from '../errors/openai-error.js';
-import { checkAllOptions, fromQuery, providerCheckOptions } from '../health/admin-request.js';
+import { checkAllOptions, fromQuery, providerCheckOptions } from '../router/admin-request.js';
 import type { HealthCheckError } from '../health/errors.js';
 import type { HealthCheckService } from '../health/service.js';
-import { readJsonBody } from '../proxy/read-body.js';
-import { sendJson, sendOpenAiError } from '../proxy/respond.js';
+import { readJsonBody } from '../http/read-body.js';
+import { sendJson, sendOpenAiError } from '../http/respond.js';
 
 export interface HealthRouterOptions {
   /** The service that runs the checks. */

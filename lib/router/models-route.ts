@@ -1,7 +1,7 @@
 /** `GET /v1/models`: every client-facing model an enabled provider serves, OpenAI list shape. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProviderIndex } from '../registry/provider-index.js';
-import { sendJson } from '../proxy/respond.js';
+import { sendJson } from '../http/respond.js';
 
 export function listModels(index: () => ProviderIndex | Promise<ProviderIndex>) {
   const created = Math.floor(Date.now() / 1000);

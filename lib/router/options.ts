@@ -2,10 +2,10 @@
 import winston from 'winston';
 import { InvalidOptionError } from '../errors/errors.js';
 import { nonNegativeMs, positiveInteger, positiveMs } from '../util/option-checks.js';
-import type { ApiKeys } from '../auth/keys.js';
-import { createFetchTransport } from '../fetch/fetch-transport.js';
-import type { FetchLike, UpstreamTransport } from '../fetch/types.js';
-import { createUndiciTransport } from '../fetch/undici-transport.js';
+import type { ApiKeys } from '../http/keys.js';
+import { createFetchTransport } from '../transport/fetch-transport.js';
+import type { FetchLike, UpstreamTransport } from '../transport/types.js';
+import { createUndiciTransport } from '../transport/undici-transport.js';
 import type { LogSink } from '../logging/request-logger.js';
 import type { ProviderIndex } from '../registry/provider-index.js';
 import { createIndexSource } from '../registry/provider-index.js';

@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { tryReadDirectly } from '../fetch/direct-read.js';
+import { tryReadDirectly } from '../transport/direct-read.js';
 
 export type SseEndReason = 'done' | 'ttft_timeout' | 'stream_idle_timeout' | 'upstream_stream_error' | 'client_closed';
 

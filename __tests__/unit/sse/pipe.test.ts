@@ -6,13 +6,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import type { ChunkSink, DirectlyReadable, DirectRead } from '../../lib/fetch/direct-read.js';
-import { readDirectly } from '../../lib/fetch/direct-read.js';
-import { pipeSse, sseErrorEvent } from '../../lib/sse/index.js';
-import type { PipeSseOptions, SseEndReason, SsePipeResult } from '../../lib/sse/index.js';
-import { sleep } from '../kit/upstream.js';
-import { closeAfterEach, expectSseHeaders, sseData, timedPost, waitFor } from '../kit/stream-client.js';
-import { failOnUnhandledErrors } from '../kit/unhandled.js';
+import type { ChunkSink, DirectlyReadable, DirectRead } from '../../../lib/transport/direct-read.js';
+import { readDirectly } from '../../../lib/transport/direct-read.js';
+import { pipeSse, sseErrorEvent } from '../../../lib/sse/index.js';
+import type { PipeSseOptions, SseEndReason, SsePipeResult } from '../../../lib/sse/index.js';
+import { sleep } from '../../kit/upstream.js';
+import { closeAfterEach, expectSseHeaders, sseData, timedPost, waitFor } from '../../kit/stream-client.js';
+import { failOnUnhandledErrors } from '../../kit/unhandled.js';
 
 const track = closeAfterEach();
 

@@ -3,7 +3,7 @@
  * Errors are OpenAI-shaped 400s whose `param` names the field; unknown fields are ignored.
  */
 import { invalidRequest } from '../errors/openai-error.js';
-import type { CheckOptions, CheckProvidersOptions } from './types.js';
+import type { CheckOptions, CheckProvidersOptions } from '../health/types.js';
 
 export const MAX_CONCURRENT = { min: 1, max: 10, default: 2 } as const;
 export const TIMEOUT_SECS = { min: 1, max: 120, default: 30 } as const;

@@ -1,8 +1,8 @@
 /** `readJsonBody` on real `node:http` requests: limits, content types, bad JSON, host-parsed bodies. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readJsonBody } from '../../../lib/proxy/read-body.js';
-import type { JsonBody } from '../../../lib/proxy/read-body.js';
+import { readJsonBody } from '../../../lib/http/read-body.js';
+import type { JsonBody } from '../../../lib/http/read-body.js';
 
 type Prepare = (req: http.IncomingMessage & { body?: unknown; _body?: boolean }) => void;
 type Outcome = { ok: JsonBody } | { error: { name?: string; status?: number; code?: string; body?: { error: Record<string, unknown> } } };

@@ -2,8 +2,8 @@
 import http from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { requestContext } from '../../lib/logging/context.js';
-import { dist, ensureDist } from '../fixtures/ensure-dist.js';
+import { requestContext } from '../../../lib/http/request-state.js';
+import { dist, ensureDist } from '../../fixtures/ensure-dist.js';
 
 const request = (headers: http.IncomingHttpHeaders = {}) => {
   const req = new http.IncomingMessage(null as never);
@@ -29,7 +29,7 @@ describe('requestContext', () => {
 
   it('is shared with a second copy of the library (the built one)', async () => {
     ensureDist();
-    const built = (await import(pathToFileURL(path.join(dist, 'logging/context.js')).href)) as { requestContext: typeof requestContext };
+    const built = (await import(pathToFileURL(path.join(dist, 'http/request-state.js')).href)) as { requestContext: typeof requestContext };
     expect(built.requestContext).not.toBe(requestContext);
     const req = request();
     const context = requestContext(req);

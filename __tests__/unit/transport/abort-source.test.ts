@@ -1,4 +1,4 @@
-import { AbortSource, requestWithSource, undiciSignal } from '../../../lib/fetch/abort-source.js';
+import { AbortSource, requestWithSource, undiciSignal } from '../../../lib/transport/abort-source.js';
 
 const base = { url: 'http://127.0.0.1:1/v1/chat/completions', method: 'POST' as const, headers: {}, body: Buffer.from('{}') };
 

@@ -1,9 +1,9 @@
 import type http from 'node:http';
-import { HealthCheckService } from '../../lib/health/index.js';
-import type { ProviderConfig } from '../../lib/index.js';
-import { provider, SECRET } from '../kit/app.js';
-import type { RecordedRequest, TestUpstream } from '../kit/upstream.js';
-import { okJson, refusedPort, sleep, startUpstream } from '../kit/upstream.js';
+import { HealthCheckService } from '../../../lib/health/index.js';
+import type { ProviderConfig } from '../../../lib/index.js';
+import { provider, SECRET } from '../../kit/app.js';
+import type { RecordedRequest, TestUpstream } from '../../kit/upstream.js';
+import { okJson, refusedPort, sleep, startUpstream } from '../../kit/upstream.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, request: RecordedRequest) => void | Promise<void>;
 

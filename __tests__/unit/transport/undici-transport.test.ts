@@ -2,9 +2,9 @@
 import type { Readable } from 'node:stream';
 import { Agent, MockAgent } from 'undici';
 import { InvalidOptionError } from '../../../lib/errors/errors.js';
-import { AbortSource, requestWithSource } from '../../../lib/fetch/abort-source.js';
-import type { UpstreamRequest } from '../../../lib/fetch/types.js';
-import { createUndiciTransport } from '../../../lib/fetch/undici-transport.js';
+import { AbortSource, requestWithSource } from '../../../lib/transport/abort-source.js';
+import type { UpstreamRequest } from '../../../lib/transport/types.js';
+import { createUndiciTransport } from '../../../lib/transport/undici-transport.js';
 import { floodingUpstream, refusedPort, sleep, useUpstream } from '../../kit/upstream.js';
 
 const upstream = useUpstream();

@@ -1,5 +1,5 @@
-import { CircuitBreakers } from '../../lib/resilience/breaker.js';
-import { backoffMs, retryAfterMs } from '../../lib/resilience/retry.js';
+import { CircuitBreakers } from '../../../lib/resilience/breaker.js';
+import { backoffMs, retryAfterMs } from '../../../lib/resilience/retry.js';
 
 function clock(start = 1_000_000) {
   let now = start;

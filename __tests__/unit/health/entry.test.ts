@@ -7,8 +7,8 @@ import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { TestUpstream } from '../kit/upstream.js';
-import { okJson, startUpstream } from '../kit/upstream.js';
+import type { TestUpstream } from '../../kit/upstream.js';
+import { okJson, startUpstream } from '../../kit/upstream.js';
 
 const run = promisify(execFile);
 const root = resolve('.');

@@ -2,10 +2,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { buildLogEntry, requestContext, requestIdFrom, requestLogger } from '../../lib/logging/index.js';
-import { captureLogger } from '../kit/app.js';
-import { sleep } from '../kit/upstream.js';
-import { closeAfterEach, timedPost, waitFor } from '../kit/stream-client.js';
+import { buildLogEntry, requestContext, requestIdFrom, requestLogger } from '../../../lib/logging/index.js';
+import { captureLogger } from '../../kit/app.js';
+import { sleep } from '../../kit/upstream.js';
+import { closeAfterEach, timedPost, waitFor } from '../../kit/stream-client.js';
 
 const track = closeAfterEach();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -1,10 +1,10 @@
 /** The default transport's body read directly (as the SSE pipe reads it), against a real upstream. */
-import type { ChunkSink } from '../../../lib/fetch/direct-read.js';
-import { tryReadDirectly } from '../../../lib/fetch/direct-read.js';
-import { AbortSource, requestWithSource } from '../../../lib/fetch/abort-source.js';
-import type { UpstreamRequest } from '../../../lib/fetch/types.js';
-import { createUndiciTransport } from '../../../lib/fetch/undici-transport.js';
-import { createFetchTransport } from '../../../lib/fetch/fetch-transport.js';
+import type { ChunkSink } from '../../../lib/transport/direct-read.js';
+import { tryReadDirectly } from '../../../lib/transport/direct-read.js';
+import { AbortSource, requestWithSource } from '../../../lib/transport/abort-source.js';
+import type { UpstreamRequest } from '../../../lib/transport/types.js';
+import { createUndiciTransport } from '../../../lib/transport/undici-transport.js';
+import { createFetchTransport } from '../../../lib/transport/fetch-transport.js';
 import { floodingUpstream, sleep, useUpstream } from '../../kit/upstream.js';
 import { waitFor } from '../../kit/stream-client.js';
 
