@@ -1,21 +1,19 @@
-// The main entry: the router and every piece it is built from, each usable on its own.
+// The main entry: the router and the pieces a host uses on their own. Everything else is internal.
 export { createLlmProxyRouter } from './router/create-router.js';
-export type { LlmProxyRouter } from './router/create-router.js';
-export { DEFAULT_TIMEOUTS, DEFAULT_HEARTBEAT_MS, DEFAULT_BODY_LIMIT } from './router/options.js';
-export type { LlmProxyOptions } from './router/options.js';
+export type { CloseOptions, LlmProxyRouter } from './router/create-router.js';
+export type { HealthRoutingOptions, LlmProxyOptions, TimeoutOptions } from './router/options.js';
+export type { ApiKeys } from './http/keys.js';
+export type { BreakerOptions } from './resilience/breaker.js';
+export type { RetryOptions } from './resilience/retry.js';
+export type { HealthCheckConfig, ModelMapping, ProviderConfig, ProviderRegistry } from './registry/index.js';
 
-export * from './errors/index.js';
-export * from './registry/index.js';
+// Transports: the default one (to pass your own undici dispatcher) and the fetch adapter.
 export * from './transport/index.js';
+// The SSE pipe and the request logger work on plain node:http as well.
 export * from './sse/index.js';
 export * from './logging/index.js';
-export { safeEqual, bearerToken } from './http/keys.js';
-export type { ApiKeys } from './http/keys.js';
-export type { ProxyTimeouts } from './proxy/handler.js';
-export { CircuitBreakers } from './resilience/breaker.js';
-export type { BreakerOptions, PairReport } from './resilience/breaker.js';
-export type { RetryOptions } from './resilience/retry.js';
-export type { HealthRoutingOptions } from './router/options.js';
+// Errors and the classifier (also `express-llm-proxy/errors`, without Express).
+export * from './errors/index.js';
 // Health: the service is also its own entry (`express-llm-proxy/health`, no Express); the
 // sub-router lets a host mount the admin health routes elsewhere.
 export * from './health/index.js';

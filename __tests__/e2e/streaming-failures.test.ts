@@ -97,7 +97,8 @@ describe('streaming: timeouts', () => {
   });
 
   it('does not count a slow client as an idle upstream', async () => {
-    // The upstream is quick; only the client is slow. No stream_idle_timeout may fire.
+    // The upstream is quick; only the client is slow (it reads in sips, so it makes progress).
+    // The upstream waits on it for longer than streamIdleMs in all; no stream_idle_timeout may fire.
     upstream.setHandler(async (_req, res) => {
       sseHead(res);
       for (let i = 0; i < 200; i++) {
@@ -109,7 +110,12 @@ describe('streaming: timeouts', () => {
     const client = timedPost(app.url, streamBody());
     const res = await client.headers;
     res.pause();
+    const sipping = setInterval(() => {
+      res.resume();
+      setTimeout(() => res.pause(), 2);
+    }, 60);
     await sleep(400);
+    clearInterval(sipping);
     res.resume();
     const body = await client.done;
     expect(body).not.toContain('stream_idle_timeout');

@@ -4,13 +4,7 @@
  */
 
 /** Codes of the errors this package creates itself. */
-export type LlmProxyErrorCode =
-  | 'invalid_option'
-  | 'upstream_timeout'
-  | 'client_closed_request'
-  | 'upstream_stream_error'
-  | 'ttft_timeout'
-  | 'stream_idle_timeout';
+export type LlmProxyErrorCode = 'invalid_option' | 'upstream_timeout' | 'client_closed_request';
 
 /** Base class: a `code` callers can switch on, the HTTP status it maps to, and the `cause`. */
 export class LlmProxyError extends Error {

@@ -1,12 +1,5 @@
 // The `express-llm-proxy/errors` entry: the classifier and error classes, without Express.
 export { classifyError } from './classify.js';
 export type { ClassifiedError, ErrorKind } from './classify.js';
-export {
-  LlmProxyError,
-  InvalidOptionError,
-  UpstreamTimeoutError,
-  ClientClosedRequestError,
-} from './errors.js';
+export { LlmProxyError, InvalidOptionError, UpstreamTimeoutError, ClientClosedRequestError } from './errors.js';
 export type { LlmProxyErrorCode } from './errors.js';
-export { HttpError, openAiError } from './openai-error.js';
-export type { OpenAiErrorBody } from './openai-error.js';

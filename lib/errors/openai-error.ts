@@ -1,11 +1,17 @@
-/** The OpenAI error shape every proxy-made error uses. */
+/**
+ * The fields of every error the proxy makes itself. They are OpenAI's (`message`, `type`,
+ * `param`, `code`); each API's descriptor puts them in its own envelope.
+ */
+export interface ErrorFields {
+  message: string;
+  type: string;
+  param: string | null;
+  code: string | null;
+}
+
+/** The OpenAI error shape. */
 export interface OpenAiErrorBody {
-  error: {
-    message: string;
-    type: string;
-    param: string | null;
-    code: string | null;
-  };
+  error: ErrorFields;
 }
 
 export function openAiError(message: string, type: string, code: string | null, param: string | null = null): OpenAiErrorBody {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { classifyError } from '../errors/classify.js';
 import type { UpstreamResponse, UpstreamTransport } from '../transport/types.js';
-import { upstreamHeaders } from '../proxy/headers.js';
+import { upstreamHeaders } from '../registry/upstream-headers.js';
 import type { ResolvedModel, ResolvedProvider } from '../registry/types.js';
 import type { ModelHealth } from './types.js';
 

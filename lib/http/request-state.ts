@@ -1,6 +1,6 @@
 /**
- * Per-request facts shared by the proxy (which learns them) and the request logger (which writes
- * them), found by request so any number of middlewares can reach them.
+ * The proxy's state of one request: created once when the request reaches the router (or a
+ * host-wide request logger), filled in by the proxy as it learns things, read by the logger.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -8,14 +8,14 @@ import { performance } from 'node:perf_hooks';
 import type { ErrorKind } from '../errors/classify.js';
 
 /**
- * Contexts by request, in a WeakMap rather than a property on the request: Express swaps the
+ * States by request, in a WeakMap rather than a property on the request: Express swaps the
  * request's prototype, and adding a property to such an object costs about 6 µs on Node 20 where
  * a WeakMap entry costs under 1 µs. Kept on globalThis so two copies of the library (a CommonJS
  * and an ESM one, say) still share it.
  */
-const CONTEXTS: WeakMap<IncomingMessage, RequestContext> = ((globalThis as Record<symbol, unknown>)[Symbol.for('express-llm-proxy.contexts')] ??= new WeakMap()) as WeakMap<
+const STATES: WeakMap<IncomingMessage, RequestState> = ((globalThis as Record<symbol, unknown>)[Symbol.for('express-llm-proxy.request-states')] ??= new WeakMap()) as WeakMap<
   IncomingMessage,
-  RequestContext
+  RequestState
 >;
 
 export interface FailedAttempt {
@@ -24,12 +24,14 @@ export interface FailedAttempt {
   status?: number;
 }
 
-export interface RequestContext {
+export interface RequestState {
   readonly requestId: string;
   /** `performance.now()` when the request arrived. */
   readonly startedAt: number;
   /** Set when a request logger owns this request (so a second one stays quiet). */
   logged: boolean;
+  /** The API of the route (`chat`, `embeddings`, ...). */
+  api?: string;
   provider?: string;
   model?: string;
   upstreamModel?: string;
@@ -44,10 +46,12 @@ export interface RequestContext {
   headersSentAt?: number;
   firstChunkAt?: number;
   streamEndedAt?: number;
-  /** Why a stream ended early (`ttft_timeout`, `stream_idle_timeout`, `upstream_stream_error`). */
+  /** Why a stream ended early (`ttft_timeout`, `stream_idle_timeout`, `upstream_stream_error`, ...). */
   streamError?: string;
   attempts?: number;
   failedAttempts?: FailedAttempt[];
+  /** The log level when the status alone would give the wrong one. */
+  logLevel?: 'info' | 'warn' | 'error';
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -58,12 +62,12 @@ export function requestIdFrom(req: IncomingMessage): string {
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
-/** The request's context, created on first use. */
-export function requestContext(req: IncomingMessage): RequestContext {
-  let context = CONTEXTS.get(req);
-  if (!context) {
-    context = { requestId: requestIdFrom(req), startedAt: performance.now(), logged: false };
-    CONTEXTS.set(req, context);
+/** The request's state, created on first use. */
+export function requestState(req: IncomingMessage): RequestState {
+  let state = STATES.get(req);
+  if (!state) {
+    state = { requestId: requestIdFrom(req), startedAt: performance.now(), logged: false };
+    STATES.set(req, state);
   }
-  return context;
+  return state;
 }

@@ -1,8 +1,5 @@
 /** Writing the proxy's own answers. */
 import type { ServerResponse } from 'node:http';
-import type { ClassifiedError } from '../errors/classify.js';
-import type { OpenAiErrorBody } from '../errors/openai-error.js';
-import { openAiError } from '../errors/openai-error.js';
 
 /** Sends a JSON body, unless the response has already started (then it just ends it). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
@@ -18,13 +15,4 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('content-length', Buffer.byteLength(payload));
   res.end(payload);
-}
-
-export function sendOpenAiError(res: ServerResponse, status: number, body: OpenAiErrorBody, headers?: Record<string, string>): void {
-  sendJson(res, status, body, headers);
-}
-
-/** The OpenAI-shaped body for a classified network error. */
-export function networkErrorBody(classified: ClassifiedError): OpenAiErrorBody {
-  return openAiError(classified.message, 'proxy_error', classified.code);
 }

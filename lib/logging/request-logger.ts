@@ -6,8 +6,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { RequestContext } from '../http/request-state.js';
-import { requestContext } from '../http/request-state.js';
+import type { RequestState } from '../http/request-state.js';
+import { requestState } from '../http/request-state.js';
 
 /** The part of a winston logger this middleware uses. */
 export interface LogSink {
@@ -26,14 +26,15 @@ export type NodeMiddleware<Req extends IncomingMessage = IncomingMessage, Res ex
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
 
-function levelFor(status: number, context: RequestContext): 'info' | 'warn' | 'error' {
+function levelFor(status: number, state: RequestState): 'info' | 'warn' | 'error' {
+  if (state.logLevel !== undefined) return state.logLevel;
   if (status >= 500) {
     return 'error';
   }
   if (status === 499) {
     return 'info';
   }
-  return status >= 400 || context.streamError ? 'warn' : 'info';
+  return status >= 400 || state.streamError ? 'warn' : 'info';
 }
 
 function pathOf(req: IncomingMessage): string {
@@ -43,36 +44,37 @@ function pathOf(req: IncomingMessage): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-/** Builds the entry; exported for tests and for hosts that log elsewhere. */
-export function buildLogEntry(req: IncomingMessage, res: ServerResponse, context: RequestContext, endedAt: number) {
+/** Builds the entry from the request's state once it is over. */
+export function buildLogEntry(req: IncomingMessage, res: ServerResponse, state: RequestState, endedAt: number) {
   const completed = res.writableFinished;
-  const status = context.status ?? (completed ? res.statusCode : 499);
+  const status = state.status ?? (completed ? res.statusCode : 499);
   const meta: Record<string, unknown> = {
     method: req.method,
     path: pathOf(req),
     status,
-    request_id: context.requestId,
+    request_id: state.requestId,
   };
-  if (context.provider !== undefined) meta.provider = context.provider;
-  if (context.model !== undefined) meta.model = context.model;
-  if (context.upstreamModel !== undefined) meta.upstream_model = context.upstreamModel;
-  const errorKind = context.errorKind ?? (status === 499 ? 'client_disconnect' : undefined);
+  if (state.api !== undefined) meta.api = state.api;
+  if (state.provider !== undefined) meta.provider = state.provider;
+  if (state.model !== undefined) meta.model = state.model;
+  if (state.upstreamModel !== undefined) meta.upstream_model = state.upstreamModel;
+  const errorKind = state.errorKind ?? (status === 499 ? 'client_disconnect' : undefined);
   if (errorKind !== undefined) meta.error_kind = errorKind;
-  if (context.streamError !== undefined) meta.stream_error = context.streamError;
-  if (context.attempts !== undefined) meta.attempts = context.attempts;
-  if (context.failedAttempts?.length) meta.failed_attempts = context.failedAttempts;
+  if (state.streamError !== undefined) meta.stream_error = state.streamError;
+  if (state.attempts !== undefined) meta.attempts = state.attempts;
+  if (state.failedAttempts?.length) meta.failed_attempts = state.failedAttempts;
 
-  const contentType = res.getHeader('content-type') ?? context.contentType;
+  const contentType = res.getHeader('content-type') ?? state.contentType;
   const streaming = typeof contentType === 'string' && contentType.toLowerCase().startsWith('text/event-stream');
   if (streaming && res.headersSent) {
-    meta.ttfb = round((context.headersSentAt ?? endedAt) - context.startedAt);
-    if (context.firstChunkAt !== undefined) meta.ttft = round(context.firstChunkAt - context.startedAt);
-    meta.stream_duration = round((context.streamEndedAt ?? endedAt) - context.startedAt);
+    meta.ttfb = round((state.headersSentAt ?? endedAt) - state.startedAt);
+    if (state.firstChunkAt !== undefined) meta.ttft = round(state.firstChunkAt - state.startedAt);
+    meta.stream_duration = round((state.streamEndedAt ?? endedAt) - state.startedAt);
   } else {
-    meta.duration = round(endedAt - context.startedAt);
+    meta.duration = round(endedAt - state.startedAt);
   }
   const message = `${req.method} ${meta.path} ${status}`;
-  return { level: levelFor(status, context), message, meta };
+  return { level: levelFor(status, state), message, meta };
 }
 
 /** The content-type among `writeHead` arguments: an object, or a flat or nested array of pairs. */
@@ -96,11 +98,11 @@ function contentTypeIn(args: unknown[]): string | undefined {
  * `writeHead(status, headers)` never show up in `res.getHeader()`. `_implicitHeader` and
  * `flushHeaders` go through writeHead too.
  */
-function watchHeaders(res: ServerResponse, context: RequestContext): void {
+function watchHeaders(res: ServerResponse, state: RequestState): void {
   const writeHead = res.writeHead;
   res.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
-    context.headersSentAt ??= performance.now();
-    context.contentType ??= contentTypeIn(args);
+    state.headersSentAt ??= performance.now();
+    state.contentType ??= contentTypeIn(args);
     return writeHead.apply(this, args);
   } as ServerResponse['writeHead'];
 }
@@ -130,13 +132,13 @@ export function routerRequestLogger(logger: LogSink): NodeMiddleware {
 
 function loggerMiddleware(logger: LogSink, watchWriteHead: boolean): NodeMiddleware {
   return (req, res, next) => {
-    const context = requestContext(req);
-    if (context.logged) {
+    const state = requestState(req);
+    if (state.logged) {
       next(); // an outer requestLogger already owns this request
       return;
     }
-    context.logged = true;
-    if (watchWriteHead) watchHeaders(res, context);
+    state.logged = true;
+    if (watchWriteHead) watchHeaders(res, state);
     const done = (): void => {
       res.removeListener('finish', done);
       res.removeListener('close', done);
@@ -146,7 +148,7 @@ function loggerMiddleware(logger: LogSink, watchWriteHead: boolean): NodeMiddlew
       // (stream_error, 499); build the entry once that bookkeeping has run.
       setImmediate(() => {
         try {
-          const { level, message, meta } = buildLogEntry(req, res, context, endedAt);
+          const { level, message, meta } = buildLogEntry(req, res, state, endedAt);
           const result = logger.log(level, message, meta);
           if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
             Promise.resolve(result).catch(() => {}); // an async sink's rejection is contained too

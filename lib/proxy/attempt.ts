@@ -1,29 +1,38 @@
 /**
- * One attempt at one provider, up to the point where the client would see a byte: a plain answer
- * is read whole (so a failure can still move elsewhere), a 2xx event stream is handed back unread.
+ * One attempt at one provider, up to the point where the client would see a byte. An answer that
+ * may still fail over (an error status, a status in `retry.onStatus`) or that the proxy decoded is
+ * read whole, within `maxResponseBytes`. A 2xx event stream is handed back unread; any other 2xx
+ * answer is read whole when it is small, else handed back with its first chunks, to be forwarded
+ * as the rest arrives.
  */
 import type { ClassifiedError } from '../errors/classify.js';
 import { classifyError } from '../errors/classify.js';
-import type { UpstreamResponse, UpstreamTransport } from '../transport/types.js';
-import type { ResolvedProvider } from '../registry/types.js';
-import { upstreamHeaders } from './headers.js';
 import { readAll } from '../transport/read-all.js';
+import { readHead } from '../transport/read-head.js';
+import type { UpstreamResponse, UpstreamTransport } from '../transport/types.js';
 import { UpstreamCall } from './upstream-call.js';
 
 export type AttemptResult =
   | { type: 'error'; call: UpstreamCall; classified: ClassifiedError }
   | { type: 'answer'; call: UpstreamCall; upstream: UpstreamResponse; bytes: Buffer }
+  | { type: 'forward'; call: UpstreamCall; upstream: UpstreamResponse; head: Buffer[] }
   | { type: 'stream'; call: UpstreamCall; upstream: UpstreamResponse };
+
+/** A 2xx answer larger than this is forwarded as it arrives rather than read whole. */
+export const FORWARD_AFTER_BYTES = 256 * 1024;
 
 export interface AttemptInput {
   transport: UpstreamTransport;
-  provider: ResolvedProvider;
+  method: 'POST' | 'GET' | 'DELETE';
   url: string;
-  body: Buffer;
-  requestId: string;
+  headers: Record<string, string>;
+  body: Buffer | undefined;
+  /** The client asked for a stream: until the headers the deadline is the shorter of the two. */
   stream: boolean;
   requestMs: number;
   ttftMs: number;
+  /** True for a status that could still move the request elsewhere. */
+  mayFailOver: (status: number) => boolean;
   /** Receives the call before it is sent, so the caller can abort it when the client leaves. */
   onCall: (call: UpstreamCall) => void;
   onHeaders: () => void;
@@ -35,24 +44,27 @@ function isEventStream(headers: UpstreamResponse['headers']): boolean {
 }
 
 export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
-  const call = new UpstreamCall(input.transport, {
-    url: input.url,
-    method: 'POST',
-    headers: upstreamHeaders(input.provider, input.requestId),
-    body: input.body,
-  });
+  const call = new UpstreamCall(input.transport, { url: input.url, method: input.method, headers: input.headers, body: input.body });
   input.onCall(call);
   // A stream's request deadline ends at the response headers; TTFT runs from the same start.
   call.deadline(input.stream ? Math.min(input.requestMs, input.ttftMs) : input.requestMs, 'answer in time');
   try {
     const upstream = await call.send();
     input.onHeaders();
-    if (upstream.status < 300 && isEventStream(upstream.headers)) {
+    const { status } = upstream;
+    if (status >= 200 && status < 300 && isEventStream(upstream.headers)) {
       call.clearDeadline(); // from here the stream's own clocks (TTFT, idle) govern
       return { type: 'stream', call, upstream };
     }
     if (input.stream) {
       call.deadline(input.requestMs + input.ttftMs, 'send its answer');
+    }
+    if (status >= 200 && status < 300 && upstream.decodedFrom === undefined && !input.mayFailOver(status)) {
+      const read = await readHead(upstream.body, FORWARD_AFTER_BYTES);
+      // A forwarded body keeps its deadline until it has passed.
+      if (!read.complete) return { type: 'forward', call, upstream, head: read.head };
+      call.clearDeadline();
+      return { type: 'answer', call, upstream, bytes: read.bytes };
     }
     const bytes = await readAll(upstream.body);
     call.clearDeadline();

@@ -1,59 +1,61 @@
 /**
- * The proxy route: read the body once, pick a provider for the model, forward, fail over while
- * no byte has reached the client, and pass the final answer back faithfully (buffered JSON or an
- * unbuffered SSE stream). Errors the proxy makes itself are OpenAI-shaped.
+ * A proxy route: read the body once, let the failover policy pick a provider, forward, act on the
+ * policy's decision after each attempt, and pass the final answer back faithfully (read whole,
+ * forwarded as it arrives, or an unbuffered SSE stream). Errors the proxy makes itself are in the
+ * API's own envelope.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Api, ProxyRoute } from '../apis/api.js';
+import { classifyError } from '../errors/classify.js';
 import { HttpError, invalidRequest, openAiError } from '../errors/openai-error.js';
-import type { UpstreamTransport } from '../transport/types.js';
-import type { RequestContext } from '../http/request-state.js';
-import { requestContext } from '../http/request-state.js';
+import { ClientConnection } from '../http/client-connection.js';
+import { readJsonBody } from '../http/read-body.js';
+import type { RequestState } from '../http/request-state.js';
+import { requestState } from '../http/request-state.js';
 import type { LogSink } from '../logging/request-logger.js';
 import type { ProviderIndex } from '../registry/provider-index.js';
-import type { ResolvedProvider } from '../registry/types.js';
-import type { WeightedRoundRobin } from '../registry/weighted-round-robin.js';
-import type { CircuitBreakers } from '../resilience/breaker.js';
-import { chooseProvider } from '../resilience/choose-provider.js';
-import type { RetryOptions } from '../resilience/retry.js';
-import { backoffMs, isProviderFailure, retryAfterMs } from '../resilience/retry.js';
-import { pipeSse } from '../sse/pipe.js';
+import { upstreamHeaders } from '../registry/upstream-headers.js';
+import type { AttemptOutcome, FailoverPolicy, FailoverState } from '../resilience/failover.js';
+import type { UpstreamTransport } from '../transport/types.js';
 import type { AttemptResult } from './attempt.js';
 import { runAttempt } from './attempt.js';
-import { copyResponseHeaders } from './headers.js';
-import type { JsonBody } from '../http/read-body.js';
-import { readJsonBody } from '../http/read-body.js';
-import { networkErrorBody, sendJson, sendOpenAiError } from '../http/respond.js';
+import { forwardBody, sendAnswer, sendError, sendNetworkError } from './deliver.js';
 import { upstreamBody } from './rewrite-model.js';
+import type { Shutdown } from './shutdown.js';
+import { deliverStream } from './stream.js';
 import type { UpstreamCall } from './upstream-call.js';
-
-export type ProxyEndpoint = '/chat/completions' | '/completions' | '/embeddings';
 
 export interface ProxyTimeouts {
   /** Non-streaming: until the upstream body is complete; streaming: until its headers. */
   requestMs: number;
-  /** Streaming: from the upstream request to the first body chunk. */
+  /** Streaming: from the upstream request to the first data event. */
   ttftMs: number;
-  /** Streaming: longest silence between chunks. */
+  /** Streaming: longest silence between chunks (and longest a client may read nothing). */
   streamIdleMs: number;
+  /** Streaming: longest a stream may last in all; undefined for no limit. */
+  streamMaxMs: number | undefined;
 }
 
 /** What the handler needs, resolved once by the router. */
 export interface ProxyConfig {
   index: () => ProviderIndex | Promise<ProviderIndex>;
   transport: UpstreamTransport;
-  selector: WeightedRoundRobin;
-  breakers: CircuitBreakers;
-  retry: RetryOptions;
+  failover: FailoverPolicy;
+  /** Statuses that may move a request elsewhere (`retry.onStatus`). */
+  retryOnStatus: readonly number[];
   timeouts: ProxyTimeouts;
   heartbeatMs: number;
   bodyLimit: number;
   logger: LogSink;
+  shutdown: Shutdown;
 }
 
 const MAX_MODEL_LENGTH = 256;
+/** The answer to a request the router cannot finish or take because it is shutting down. */
+export const PROXY_CLOSED = new HttpError(503, openAiError('The proxy is shutting down', 'server_error', 'proxy_closed'));
 
-function validate(body: JsonBody): { model: string; stream: boolean } {
-  const { model, stream } = body.parsed;
+function validate(parsed: Record<string, unknown>): { model: string; stream: boolean } {
+  const { model, stream } = parsed;
   if (model === undefined || model === null) {
     throw invalidRequest(400, 'You must provide a model parameter', 'missing_model', 'model');
   }
@@ -66,181 +68,112 @@ function validate(body: JsonBody): { model: string; stream: boolean } {
   return { model, stream: stream === true };
 }
 
-/** Starts the response with the upstream's status and safe headers, plus our own (x-request-id is already set by the router). */
-function startResponse(res: ServerResponse, result: Exclude<AttemptResult, { type: 'error' }>, context: RequestContext, provider: ResolvedProvider): void {
-  const { call, upstream } = result;
-  res.statusCode = upstream.status;
-  copyResponseHeaders(res, upstream.headers);
-  const headersAt = context.upstreamHeadersAt ?? performance.now();
-  res.setHeader('server-timing', `proxy;dur=${(call.sentAt - context.startedAt).toFixed(1)}, upstream;dur=${(headersAt - call.sentAt).toFixed(1)}`);
-  res.setHeader('x-llm-proxy-provider', provider.key);
-  res.setHeader('x-llm-proxy-attempts', String(context.attempts ?? 1));
+async function currentIndex(config: ProxyConfig): Promise<ProviderIndex> {
+  try {
+    return await config.index();
+  } catch (error) {
+    config.logger.log('error', 'provider registry failed', { error: error instanceof Error ? error.message : String(error) });
+    throw new HttpError(500, openAiError('The provider registry is unavailable', 'server_error', 'provider_registry_error'));
+  }
 }
 
-/** Waits `ms`, or less if the client leaves; resolves false when it left. */
-function waitUnlessGone(ms: number, gone: () => boolean, res: ServerResponse): Promise<boolean> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      res.removeListener('close', done);
-      resolve(!gone());
-    };
-    const timer = setTimeout(done, ms);
-    res.once('close', done);
-  });
+function clientLeft(state: RequestState): void {
+  state.status = 499;
+  state.errorKind = 'client_disconnect';
 }
 
-export function createProxyHandler(config: ProxyConfig, endpoint: ProxyEndpoint) {
-  const { timeouts, retry, breakers } = config;
+function outcomeOf(result: Exclude<AttemptResult, { type: 'stream' }>): AttemptOutcome {
+  return result.type === 'error' ? { type: 'error', kind: result.classified.kind } : { type: 'answer', status: result.upstream.status, retryAfter: result.upstream.headers['retry-after'] };
+}
 
-  /** How long to wait before retrying the same provider, or undefined when that is not to be done. */
-  function sameProviderWait(result: Exclude<AttemptResult, { type: 'stream' }>, attempt: number): number | undefined {
-    if (!retry.sameProvider) return undefined;
-    const asked = result.type === 'answer' ? retryAfterMs(result.upstream.headers['retry-after']) : undefined;
-    const wait = asked ?? backoffMs(attempt, retry);
-    return wait > retry.maxDelayMs ? undefined : wait;
-  }
+function failedAttempt(state: RequestState, provider: string, result: Exclude<AttemptResult, { type: 'stream' | 'forward' }>): void {
+  (state.failedAttempts ??= []).push(result.type === 'error' ? { provider, error_kind: result.classified.kind } : { provider, status: result.upstream.status });
+}
 
-  async function deliverStream(res: ServerResponse, result: Extract<AttemptResult, { type: 'stream' }>, context: RequestContext, provider: ResolvedProvider, model: string): Promise<void> {
-    const { call } = result;
-    startResponse(res, result, context, provider);
-    const outcome = await pipeSse(result.upstream.body, res, {
-      startedAt: call.sentAt,
-      ttftMs: timeouts.ttftMs,
-      idleMs: timeouts.streamIdleMs,
-      heartbeatMs: config.heartbeatMs,
-      abort: (reason) => (reason === 'client_closed' ? call.clientGone() : call.abort(new Error(reason))),
-      onHeaders: () => {
-        context.headersSentAt ??= performance.now();
-      },
-      onFirstChunk: () => {
-        context.firstChunkAt = performance.now();
-      },
-    });
-    context.streamEndedAt = performance.now();
-    if (outcome.reason === 'client_closed') {
-      context.status = 499;
-      context.errorKind = 'client_disconnect';
-    } else if (outcome.reason === 'done') {
-      breakers.recordSuccess(provider.id, model);
-    } else {
-      context.streamError = outcome.reason;
-      breakers.recordFailure(provider.id, model);
-    }
-  }
-
-  function deliver(res: ServerResponse, result: Exclude<AttemptResult, { type: 'stream' }>, context: RequestContext, provider: ResolvedProvider): void {
-    if (result.type === 'error') {
-      context.errorKind = result.classified.kind;
-      sendJson(res, result.classified.status, networkErrorBody(result.classified), { 'x-llm-proxy-attempts': String(context.attempts ?? 1) });
-      return;
-    }
-    startResponse(res, result, context, provider);
-    res.setHeader('content-length', result.bytes.length);
-    res.end(result.bytes);
-  }
+export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRoute) {
+  const { timeouts, failover: policy, shutdown } = config;
+  const mayFailOver = (status: number): boolean => status >= 300 || config.retryOnStatus.includes(status);
 
   return async function proxyHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const context = requestContext(req);
+    const state = requestState(req);
+    shutdown.enter();
+    const client = new ClientConnection(res);
     let call: UpstreamCall | undefined;
-    let clientGone = false;
-    const onClose = (): void => {
-      if (res.writableFinished) return;
-      clientGone = true;
-      call?.clientGone();
-    };
-    res.once('close', onClose);
-    let probed: { provider: ResolvedProvider; model: string } | undefined;
+    let streaming = false;
+    let stopped = false;
+    const stopWatching = client.onGone(() => call?.clientGone());
+    const stopListening = shutdown.onStop(() => {
+      stopped = true;
+      if (!streaming) call?.abort(PROXY_CLOSED); // a stream is ended by its pipe, with an error event
+    });
+    let failover: FailoverState | undefined;
     try {
       const body = await readJsonBody(req, config.bodyLimit);
-      const { model, stream } = validate(body);
-      context.model = model;
-      let index: ProviderIndex;
-      try {
-        index = await config.index();
-      } catch (error) {
-        config.logger.log('error', 'provider registry failed', { error: error instanceof Error ? error.message : String(error) });
-        throw new HttpError(500, openAiError('The provider registry is unavailable', 'server_error', 'provider_registry_error'));
-      }
-      const candidates = index.candidates(model);
-      let provider = chooseProvider(model, candidates, config.selector, breakers);
-      if (!provider) {
+      const { model, stream } = validate(body.parsed);
+      state.model = model;
+      const index = await currentIndex(config);
+      failover = policy.start(model, index.candidates(model));
+      if (!failover) {
         throw new HttpError(404, openAiError(`The model \`${model}\` does not exist or is not served by any enabled provider`, 'invalid_request_error', 'model_not_found', 'model'));
       }
-      const tried = new Set<ResolvedProvider>();
-      for (let attempt = 1; ; attempt++) {
-        if (clientGone) break;
+      for (let attempt = 1; !client.gone && !stopped; attempt++) {
+        const provider = failover.provider;
         const upstreamModel = provider.models.get(model)!.upstream;
-        Object.assign(context, { provider: provider.key, upstreamModel, attempts: attempt });
-        tried.add(provider);
-        breakers.onAttempt(provider.id, model);
-        probed = { provider, model };
+        state.provider = provider.key;
+        state.upstreamModel = upstreamModel;
+        state.attempts = attempt;
+        policy.attempting(failover);
         const result = await runAttempt({
           transport: config.transport,
-          provider,
-          url: provider.baseUrl + endpoint,
+          method: route.method,
+          url: provider.baseUrl + route.upstreamPath,
+          headers: upstreamHeaders(provider, state.requestId),
           body: upstreamBody(body, upstreamModel),
-          requestId: context.requestId,
           stream,
           requestMs: timeouts.requestMs,
           ttftMs: timeouts.ttftMs,
+          mayFailOver,
           onCall: (current) => {
             call = current;
-            context.upstreamSentAt = current.sentAt;
+            state.upstreamSentAt = current.sentAt;
           },
           onHeaders: () => {
-            context.upstreamHeadersAt = performance.now();
+            state.upstreamHeadersAt = performance.now();
           },
         });
-        if (clientGone || (result.type === 'error' && result.classified.kind === 'client_disconnect')) break;
+        if (client.gone || (result.type === 'error' && result.classified.kind === 'client_disconnect')) break;
+        if (stopped) throw PROXY_CLOSED;
         if (result.type === 'stream') {
-          await deliverStream(res, result, context, provider, model);
+          streaming = true;
+          const outcome = await deliverStream(res, result, state, provider.key, { api, client, shutdown, timeouts, heartbeatMs: config.heartbeatMs });
+          if (outcome === 'success' || outcome === 'failure') policy.settle(failover, outcome);
           return;
         }
-        const status = result.type === 'answer' ? result.upstream.status : undefined;
-        const networkFailure = result.type === 'error' && (result.classified.kind === 'connection' || result.classified.kind === 'timeout');
-        if (networkFailure || (status !== undefined && isProviderFailure(status))) {
-          breakers.recordFailure(provider.id, model);
-        } else if (status !== undefined) {
-          breakers.recordSuccess(provider.id, model);
-        }
-        const retryable = networkFailure || (status !== undefined && retry.onStatus.includes(status));
-        if (!retryable || attempt >= retry.maxAttempts) {
-          deliver(res, result, context, provider);
+        const decision = policy.decide(outcomeOf(result), attempt, failover);
+        if (result.type === 'forward') {
+          const cut = await forwardBody(res, result, state, provider.key);
+          if (cut !== undefined && !client.gone) state.errorKind = classifyError(cut).kind;
           return;
         }
-        (context.failedAttempts ??= []).push(
-          result.type === 'error' ? { provider: provider.key, error_kind: result.classified.kind } : { provider: provider.key, status: result.upstream.status },
-        );
-        const next = chooseProvider(model, index.candidates(model), config.selector, breakers, provider, tried);
-        if (next) {
-          provider = next; // another provider: at once, no delay
-          continue;
-        }
-        const wait = sameProviderWait(result, attempt);
-        if (wait === undefined) {
-          deliver(res, result, context, provider);
+        if (decision.action === 'deliver') {
+          if (result.type === 'error') sendNetworkError(res, api, result.classified, state);
+          else sendAnswer(res, result, state, provider.key);
           return;
         }
-        if (!(await waitUnlessGone(wait, () => clientGone, res))) break;
-        // then the same provider again
+        failedAttempt(state, provider.key, result);
+        if (decision.action === 'wait' && !(await client.wait(decision.ms))) break;
       }
-      // The client left: nobody is listening, so write nothing.
-      context.status = 499;
-      context.errorKind = 'client_disconnect';
+      if (stopped && !client.gone) throw PROXY_CLOSED;
+      clientLeft(state); // nobody is listening, so write nothing
     } catch (error) {
-      if (clientGone) {
-        context.status = 499;
-        context.errorKind = 'client_disconnect';
-      } else if (error instanceof HttpError) {
-        sendOpenAiError(res, error.status, error.body, error.headers);
-      } else {
-        throw error;
-      }
+      if (client.gone) clientLeft(state);
+      else if (error instanceof HttpError) sendError(res, api, error);
+      else throw error;
     } finally {
-      res.removeListener('close', onClose);
-      // An attempt that ended neither as a success nor as a failure must not hold a half-open breaker.
-      if (probed) breakers.releaseProbe(probed.provider.id, probed.model);
+      stopWatching();
+      stopListening();
+      if (failover) policy.finish(failover);
+      shutdown.leave();
     }
   };
 }

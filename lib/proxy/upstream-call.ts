@@ -14,7 +14,7 @@ export class UpstreamCall {
 
   constructor(
     private readonly transport: UpstreamTransport,
-    private readonly request: Omit<UpstreamRequest, 'signal'>,
+    private readonly request: Omit<UpstreamRequest, 'signal' | 'abort'>,
   ) {
     this.sentAt = performance.now();
   }

@@ -1,11 +1,2 @@
-export { ProviderIndex, StaticProviderRegistry, createIndexSource } from './provider-index.js';
-export { WeightedRoundRobin } from './weighted-round-robin.js';
-export { resolveProvider, resolveProviders } from './validate.js';
-export type {
-  HealthCheckConfig,
-  ModelMapping,
-  ProviderConfig,
-  ProviderRegistry,
-  ResolvedModel,
-  ResolvedProvider,
-} from './types.js';
+// Provider configuration, as hosts write it (types only: the router and the health service take them).
+export type { HealthCheckConfig, ModelMapping, ProviderConfig, ProviderRegistry } from './types.js';

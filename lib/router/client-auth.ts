@@ -1,36 +1,38 @@
-/** Client-key check for the proxy routes (`apiKeys` option). */
+/** Client-key check for the proxy routes (`apiKeys` option); a refusal is in the route's API envelope. */
 import type { NextFunction, Request, Response } from 'express';
+import type { Api } from '../apis/api.js';
+import { HttpError, openAiError } from '../errors/openai-error.js';
 import type { ApiKeys } from '../http/keys.js';
 import { bearerToken, keyInList } from '../http/keys.js';
-import { openAiError } from '../errors/openai-error.js';
 import type { LogSink } from '../logging/request-logger.js';
-import { sendOpenAiError } from '../http/respond.js';
+import { sendError } from '../proxy/deliver.js';
 
-const INVALID_KEY = openAiError('Incorrect API key provided', 'invalid_request_error', 'invalid_api_key');
+const INVALID_KEY = new HttpError(401, openAiError('Incorrect API key provided', 'invalid_request_error', 'invalid_api_key'));
+const CHECK_FAILED = new HttpError(500, openAiError('Could not check the API key', 'server_error', 'internal_error'));
 
-export function clientAuth(keys: ApiKeys, logger: LogSink) {
+export function clientAuth(keys: ApiKeys, logger: LogSink, api: Api) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const key = bearerToken(req);
     if (key === undefined) {
-      sendOpenAiError(res, 401, INVALID_KEY);
+      sendError(res, api, INVALID_KEY);
       return;
     }
     if (typeof keys !== 'function') {
       if (keyInList(key, keys)) next();
-      else sendOpenAiError(res, 401, INVALID_KEY);
+      else sendError(res, api, INVALID_KEY);
       return;
     }
     Promise.resolve()
       .then(() => keys(key, req))
       .then(
-        (ok) => (ok === true ? next() : sendOpenAiError(res, 401, INVALID_KEY)),
+        (ok) => (ok === true ? next() : sendError(res, api, INVALID_KEY)),
         (error: unknown) => {
           try {
             logger.log('error', 'apiKeys predicate threw', { error: error instanceof Error ? error.message : String(error) });
           } catch {
             // contained
           }
-          sendOpenAiError(res, 500, openAiError('Could not check the API key', 'server_error', 'internal_error'));
+          sendError(res, api, CHECK_FAILED);
         },
       );
   };

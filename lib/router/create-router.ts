@@ -1,42 +1,60 @@
 /** Builds the Express router from the pieces; the only module (with the health routes) that touches Express. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
-import type { NextFunction, Request, Response, Router } from 'express';
-import { openAiError } from '../errors/openai-error.js';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { Api, ApiRoute } from '../apis/api.js';
+import { APIS } from '../apis/index.js';
+import { DEFAULT_CLOSE_GRACE_MS } from '../defaults.js';
+import { HttpError, openAiError } from '../errors/openai-error.js';
+import { requestState } from '../http/request-state.js';
+import { sendJson } from '../http/respond.js';
 import { routerRequestLogger } from '../logging/request-logger.js';
-import { requestContext } from '../http/request-state.js';
-import { createProxyHandler } from '../proxy/handler.js';
-import type { ProxyEndpoint } from '../proxy/handler.js';
-import { sendJson, sendOpenAiError } from '../http/respond.js';
+import { sendError } from '../proxy/deliver.js';
+import { createProxyHandler, PROXY_CLOSED } from '../proxy/handler.js';
+import type { ProxyConfig } from '../proxy/handler.js';
+import { Shutdown } from '../proxy/shutdown.js';
 import { WeightedRoundRobin } from '../registry/weighted-round-robin.js';
 import { CircuitBreakers } from '../resilience/breaker.js';
+import { FailoverPolicy } from '../resilience/failover.js';
+import { HealthMarks } from '../resilience/health-marks.js';
+import { nonNegativeMs } from '../util/option-checks.js';
 import { clientAuth } from './client-auth.js';
-import type { FixedRoute } from './dispatch.js';
-import { chain, fixedRoutes } from './dispatch.js';
-import { listModels } from './models-route.js';
-import type { LlmProxyOptions } from './options.js';
-import { resolveOptions } from './options.js';
+import type { Route } from './dispatch.js';
+import { chain, routeParams, routes } from './dispatch.js';
 import { mountHealth } from './mount-health.js';
+import type { LlmProxyOptions, ResolvedOptions } from './options.js';
+import { resolveOptions } from './options.js';
 
-/** The router, plus `close()` to release upstream sockets and background timers on shutdown. */
-export type LlmProxyRouter = Router & { close(): Promise<void> };
+export interface CloseOptions {
+  /** How long in-flight requests may take to finish before they are stopped. Default 10000 ms. */
+  graceMs?: number;
+}
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+/** The router, plus `close()` to stop taking requests and release sockets and timers on shutdown. */
+export type LlmProxyRouter = Router & { close(options?: CloseOptions): Promise<void> };
 
-const ENDPOINTS: Record<string, ProxyEndpoint> = {
-  '/v1/chat/completions': '/chat/completions',
-  '/v1/completions': '/completions',
-  '/v1/embeddings': '/embeddings',
-};
+/** Express 4 does not forward rejections; our handlers answer their own errors, but a bug must not hang a request. */
+const wrap =
+  (handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>): RequestHandler =>
+  (req, res, next) => {
+    handler(req, res).catch(next);
+  };
 
-/** Express 4 does not forward rejections; our handlers do not reject, but a bug must not hang a request. */
-const wrap = (handler: Handler) => (req: Request, res: Response, next: NextFunction) => {
-  handler(req, res).catch(next);
-};
+function methodNotAllowed(api: Api, allow: string): RequestHandler {
+  return (req, res) => {
+    sendError(res, api, new HttpError(405, openAiError(`Method ${req.method} is not allowed here; use ${allow}`, 'invalid_request_error', 'method_not_allowed'), { allow }));
+  };
+}
 
-function methodNotAllowed(allow: string) {
-  return (req: Request, res: Response) => {
-    sendOpenAiError(res, 405, openAiError(`Method ${req.method} is not allowed here; use ${allow}`, 'invalid_request_error', 'method_not_allowed'), { allow });
+/** A route the router answers itself; its errors are in the API's envelope. */
+function localHandler(api: Api, route: Extract<ApiRoute, { kind: 'local' }>, config: ResolvedOptions) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      await route.handle({ req, res, index: config.index, params: routeParams(req) });
+    } catch (error) {
+      if (error instanceof HttpError) sendError(res, api, error);
+      else throw error;
+    }
   };
 }
 
@@ -52,29 +70,41 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
   const config = resolveOptions(options);
   const router = express.Router() as LlmProxyRouter;
   const log = config.logRequests ? [routerRequestLogger(config.logger)] : [];
-  const context = (req: Request, res: Response, next: NextFunction) => {
-    res.setHeader('x-request-id', requestContext(req).requestId);
-    next();
-  };
-  const auth = config.apiKeys === undefined ? [] : [clientAuth(config.apiKeys, config.logger)];
-  const selector = new WeightedRoundRobin();
   const breakers = new CircuitBreakers(config.breaker);
-  const proxyConfig = { ...config, selector, breakers };
-
-  const routes: Record<string, FixedRoute> = {};
-  for (const [path, endpoint] of Object.entries(ENDPOINTS)) {
-    routes[path] = {
-      methods: { POST: chain([...log, context, ...auth, wrap(createProxyHandler(proxyConfig, endpoint))]) },
-      otherwise: chain([...log, methodNotAllowed('POST')]),
-    };
-  }
-  routes['/v1/models'] = {
-    methods: { GET: chain([...log, context, ...auth, wrap(listModels(config.index))]) },
-    otherwise: chain([...log, methodNotAllowed('GET, HEAD')]),
+  const health = new HealthMarks(config.health.staleMs);
+  const shutdown = new Shutdown();
+  const proxyConfig: ProxyConfig = {
+    ...config,
+    retryOnStatus: config.retry.onStatus,
+    failover: new FailoverPolicy({ retry: config.retry, breakers, health, selector: new WeightedRoundRobin() }),
+    shutdown,
   };
-  router.use(fixedRoutes(routes));
 
-  const closeHealth = mountHealth(router, config, log, breakers);
+  const table: Record<string, Route> = {};
+  for (const api of APIS) {
+    const begin: RequestHandler = (req, res, next) => {
+      const state = requestState(req);
+      state.api = api.name;
+      res.setHeader('x-request-id', state.requestId);
+      if (shutdown.closing) {
+        state.logLevel = 'info'; // refusing work while shutting down is expected, not an error
+        sendError(res, api, PROXY_CLOSED);
+        return;
+      }
+      next();
+    };
+    const auth = config.apiKeys === undefined ? [] : [clientAuth(config.apiKeys, config.logger, api)];
+    for (const route of api.routes) {
+      const handler = route.kind === 'proxy' ? createProxyHandler(proxyConfig, api, route) : localHandler(api, route, config);
+      const entry = (table[route.path] ??= { methods: {}, otherwise: (_req, _res, next) => next() });
+      entry.methods[route.method] = chain([...log, begin, ...auth, wrap(handler)]);
+      const allow = Object.keys(entry.methods).join(', ') + (entry.methods.GET ? ', HEAD' : '');
+      entry.otherwise = chain([...log, methodNotAllowed(api, allow)]);
+    }
+  }
+  router.use(routes(table));
+
+  const closeHealth = mountHealth(router, config, log, breakers, health);
 
   // Unknown paths under a prefix the host gave us get an OpenAI-shaped 404, not Express's HTML;
   // mounted at the root, only our own namespaces do, so the host's later routes still work.
@@ -83,7 +113,7 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
       next();
       return;
     }
-    sendOpenAiError(res, 404, openAiError(`Unknown route ${req.method} ${req.path}`, 'invalid_request_error', 'unknown_route'));
+    sendJson(res, 404, openAiError(`Unknown route ${req.method} ${req.path}`, 'invalid_request_error', 'unknown_route'));
   });
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {
@@ -98,9 +128,15 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
     sendJson(res, 500, openAiError('Internal proxy error', 'server_error', 'internal_error'));
   });
 
-  router.close = async () => {
-    await closeHealth();
-    await config.closeTransport();
+  let closed: Promise<void> | undefined;
+  router.close = (closeOptions: CloseOptions = {}) => {
+    const graceMs = nonNegativeMs(closeOptions?.graceMs, 'graceMs', DEFAULT_CLOSE_GRACE_MS);
+    closed ??= (async () => {
+      await shutdown.close(graceMs);
+      await closeHealth();
+      await config.closeTransport();
+    })();
+    return closed;
   };
   return router;
 }

@@ -1,8 +1,10 @@
 /**
- * The router's fixed routes in one Express layer. Express's per-layer and per-route dispatch is a
+ * The router's routes in one Express layer. Express's per-layer and per-route dispatch is a
  * visible share of the proxy's CPU per request; a path lookup in a Map costs next to nothing.
- * Matching follows Express's defaults: case-insensitive, one trailing slash allowed.
+ * Paths with parameters (`/v1/responses/:id`, `/v1/models/*`) are tried only when no exact path
+ * matches. Matching follows Express's defaults: case-insensitive, one trailing slash allowed.
  */
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 /** Runs middlewares in order, as Express would run them as separate layers. */
@@ -30,7 +32,7 @@ export function chain(handlers: RequestHandler[]): RequestHandler {
   };
 }
 
-export interface FixedRoute {
+export interface Route {
   /** Handlers by upper-case method; HEAD falls back to GET, as in Express. */
   methods: Record<string, RequestHandler>;
   /** For any other method. */
@@ -45,12 +47,73 @@ function pathOf(url: string): string {
   return path;
 }
 
-/** One middleware serving `routes` (exact paths); any other path goes on to the next layer. */
-export function fixedRoutes(routes: Record<string, FixedRoute>): RequestHandler {
-  const table = new Map(Object.entries(routes).map(([path, route]) => [path.toLowerCase(), route]));
+const PARAMS = new WeakMap<IncomingMessage, Record<string, string>>();
+
+/** The path parameters of the route that matched `req` (`:name` segments, `*` for the rest). */
+export function routeParams(req: IncomingMessage): Record<string, string> {
+  return PARAMS.get(req) ?? {};
+}
+
+interface Pattern {
+  /** Lower-case literal segments, or `:name`, and a final `*`. */
+  segments: string[];
+  route: Route;
+}
+
+function decode(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined; // a malformed escape matches nothing
+  }
+}
+
+function matchPattern(pattern: Pattern, parts: string[]): Record<string, string> | undefined {
+  const { segments } = pattern;
+  const rest = segments.at(-1) === '*';
+  const fixed = rest ? segments.length - 1 : segments.length;
+  if (rest ? parts.length <= fixed : parts.length !== fixed) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < fixed; i++) {
+    const segment = segments[i];
+    if (segment.startsWith(':')) {
+      const value = decode(parts[i]);
+      if (!value) return undefined;
+      params[segment.slice(1)] = value;
+    } else if (segment !== parts[i].toLowerCase()) {
+      return undefined;
+    }
+  }
+  if (rest) {
+    const value = decode(parts.slice(fixed).join('/'));
+    if (!value) return undefined;
+    params['*'] = value;
+  }
+  return params;
+}
+
+/** One middleware serving `routes`; any other path goes on to the next layer. */
+export function routes(table: Record<string, Route>): RequestHandler {
+  const exact = new Map<string, Route>();
+  const patterns: Pattern[] = [];
+  for (const [path, route] of Object.entries(table)) {
+    if (/[:*]/.test(path)) patterns.push({ segments: path.toLowerCase().split('/'), route });
+    else exact.set(path.toLowerCase(), route);
+  }
   return (req: Request, res: Response, next: NextFunction) => {
     const path = pathOf(req.url);
-    const route = table.get(path) ?? table.get(path.toLowerCase());
+    let route = exact.get(path) ?? exact.get(path.toLowerCase());
+    if (!route && patterns.length > 0) {
+      const parts = path.split('/');
+      for (const pattern of patterns) {
+        const params = matchPattern(pattern, parts);
+        if (params) {
+          PARAMS.set(req, params);
+          route = pattern.route;
+          break;
+        }
+      }
+    }
     if (!route) {
       next();
       return;

@@ -10,7 +10,7 @@ import { checkAllOptions, fromQuery, providerCheckOptions } from '../router/admi
 import type { HealthCheckError } from '../health/errors.js';
 import type { HealthCheckService } from '../health/service.js';
 import { readJsonBody } from '../http/read-body.js';
-import { sendJson, sendOpenAiError } from '../http/respond.js';
+import { sendJson } from '../http/respond.js';
 
 export interface HealthRouterOptions {
   /** The service that runs the checks. */
@@ -48,9 +48,9 @@ function answer(work: (req: Request) => Promise<unknown>): RequestHandler {
       (report) => sendJson(res, 200, report),
       (error: unknown) => {
         if (isNamed<HttpError>(error, 'HttpError')) {
-          sendOpenAiError(res, error.status, error.body);
+          sendJson(res, error.status, error.body);
         } else if (isNamed<HealthCheckError>(error, 'HealthCheckError')) {
-          sendOpenAiError(res, error.status, openAiError(error.message, 'invalid_request_error', error.code, PARAMS[error.option]));
+          sendJson(res, error.status, openAiError(error.message, 'invalid_request_error', error.code, PARAMS[error.option]));
         } else {
           next(error); // a bug: the host's (or the proxy router's) error handler answers 500
         }
@@ -63,7 +63,7 @@ function adminAuth(adminKey: string): RequestHandler {
   return (req: IncomingMessage, res: ServerResponse, next: NextFunction) => {
     // Compare even when no key came, so both failures take the same path.
     if (safeEqual(bearerToken(req) ?? '', adminKey)) next();
-    else sendOpenAiError(res, 401, UNAUTHORIZED, { 'www-authenticate': 'Bearer' });
+    else sendJson(res, 401, UNAUTHORIZED, { 'www-authenticate': 'Bearer' });
   };
 }
 

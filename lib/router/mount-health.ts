@@ -6,11 +6,25 @@ import type { RequestHandler, Router } from 'express';
 import { HealthCheckService } from '../health/service.js';
 import type { ProviderHealthReport } from '../health/types.js';
 import type { CircuitBreakers } from '../resilience/breaker.js';
+import type { HealthMarks } from '../resilience/health-marks.js';
 import { createHealthRouter } from './health-router.js';
 import type { ResolvedOptions } from './options.js';
 
+/** Breaker states with the health marks merged in: one entry per provider+model either knows. */
+function pairReport(breakers: CircuitBreakers, health: HealthMarks) {
+  const pairs = new Map<string, Record<string, unknown>>();
+  const key = (pair: { provider_id: string | number; model: string }) => `${String(pair.provider_id)}\u0000${pair.model}`;
+  for (const pair of breakers.report()) pairs.set(key(pair), { ...pair });
+  for (const mark of health.report()) {
+    const pair = pairs.get(key(mark));
+    if (pair) pair.unhealthy_since = mark.unhealthy_since;
+    else pairs.set(key(mark), { provider_id: mark.provider_id, model: mark.model, state: 'closed', consecutive_failures: 0, unhealthy_since: mark.unhealthy_since });
+  }
+  return [...pairs.values()];
+}
+
 /** Returns what the router's `close()` awaits. */
-export function mountHealth(router: Router, config: ResolvedOptions, log: RequestHandler[], breakers: CircuitBreakers): () => Promise<void> {
+export function mountHealth(router: Router, config: ResolvedOptions, log: RequestHandler[], breakers: CircuitBreakers, health: HealthMarks): () => Promise<void> {
   const { intervalMs } = config.health;
   if (config.adminKey === undefined && intervalMs === undefined) {
     return async () => {};
@@ -19,12 +33,12 @@ export function mountHealth(router: Router, config: ResolvedOptions, log: Reques
   const onReport = (report: ProviderHealthReport): void => {
     latest.set(String(report.provider_id), report);
     for (const model of report.models) {
-      breakers.markHealth(report.provider_id, model.model, model.status === 'healthy');
+      health.mark(report.provider_id, model.model, model.status === 'healthy');
     }
   };
   const service = new HealthCheckService({ providers: config.providers, transport: config.transport, logger: config.logger, onReport });
   if (config.adminKey !== undefined) {
-    const status = () => ({ providers: [...latest.values()], breakers: breakers.report() });
+    const status = () => ({ providers: [...latest.values()], breakers: pairReport(breakers, health) });
     router.use(createHealthRouter({ service, adminKey: config.adminKey, before: log, status }));
   }
   let timer: NodeJS.Timeout | undefined;

@@ -1,5 +1,6 @@
 /** The router's public options and their validation into a resolved config, once, at construction. */
 import winston from 'winston';
+import { DEFAULT_BODY_LIMIT, DEFAULT_BREAKER, DEFAULT_HEALTH, DEFAULT_HEARTBEAT_MS, DEFAULT_RETRY, DEFAULT_TIMEOUTS } from '../defaults.js';
 import { InvalidOptionError } from '../errors/errors.js';
 import { nonNegativeMs, positiveInteger, positiveMs } from '../util/option-checks.js';
 import type { ApiKeys } from '../http/keys.js';
@@ -18,8 +19,15 @@ export interface LlmProxyOptions {
   /** Provider configs, or a registry whose `list()` returns them (sync or async). Required. */
   providers: readonly ProviderConfig[] | ProviderRegistry;
   /**
-   * Any WHATWG fetch-compatible function (node-fetch, Node's global fetch, undici's fetch).
-   * Default: undici's dispatcher on a keep-alive pool, the cheapest transport we measured.
+   * How requests reach the upstreams: any `UpstreamTransport`, such as
+   * `createUndiciTransport({ dispatcher, connections })` or one of your own. Default: undici's
+   * dispatcher on a keep-alive pool, the cheapest transport we measured. `close()` leaves a
+   * transport you pass open.
+   */
+  transport?: UpstreamTransport;
+  /**
+   * Shortcut for `transport: createFetchTransport(fetch)`: any WHATWG fetch-compatible function
+   * (node-fetch, Node's global fetch, undici's fetch). Not together with `transport`.
    */
   fetch?: FetchLike;
   /** A winston logger. Default: JSON to the console at `info`. */
@@ -31,7 +39,7 @@ export interface LlmProxyOptions {
   /** Enables the admin routes, which require `Authorization: Bearer <adminKey>`. */
   adminKey?: string;
   /** Timeouts in milliseconds. */
-  timeouts?: Partial<ProxyTimeouts>;
+  timeouts?: TimeoutOptions;
   /** SSE keep-alive comment after this much upstream silence; 0 turns it off. Default 15000. */
   heartbeatMs?: number;
   /** Largest request body: bytes or a string like `'20mb'`. Default `'20mb'`. */
@@ -39,9 +47,20 @@ export interface LlmProxyOptions {
   /** Failover and retries. */
   retry?: Partial<RetryOptions>;
   /** Circuit breaker per provider+model. */
-  breaker?: Partial<Omit<BreakerOptions, 'healthStaleMs'>>;
+  breaker?: Partial<BreakerOptions>;
   /** Health checks that steer routing (independent of `adminKey`). */
   health?: HealthRoutingOptions;
+}
+
+export interface TimeoutOptions {
+  /** Non-streaming: until the upstream body is complete; streaming: until its headers. Default 600000. */
+  requestMs?: number;
+  /** Streaming: from the upstream request to the first data event (comment lines do not count). Default 300000. */
+  ttftMs?: number;
+  /** Streaming: longest upstream silence between chunks, and longest a client may read nothing. Default 300000. */
+  streamIdleMs?: number;
+  /** Streaming: longest a stream may last in all. Default: no limit. */
+  streamMaxMs?: number;
 }
 
 export interface HealthRoutingOptions {
@@ -55,35 +74,12 @@ export interface HealthRoutingOptions {
   staleMs?: number;
 }
 
-export const DEFAULT_TIMEOUTS: ProxyTimeouts = {
-  // Ten minutes, as the openai SDK's own default: long enough for a reasoning model to think.
-  requestMs: 600_000,
-  ttftMs: 300_000,
-  streamIdleMs: 300_000,
-};
-export const DEFAULT_HEARTBEAT_MS = 15_000;
-export const DEFAULT_RETRY: RetryOptions = {
-  maxAttempts: 2,
-  onStatus: [429, 502, 503, 504],
-  sameProvider: false,
-  baseDelayMs: 500,
-  maxDelayMs: 10_000,
-};
-export const DEFAULT_BREAKER: BreakerOptions = {
-  failureThreshold: 3,
-  cooldownMs: 30_000,
-  maxCooldownMs: 300_000,
-  healthStaleMs: 600_000,
-};
-export const DEFAULT_BODY_LIMIT = 20 * 1024 * 1024;
-
 export interface ResolvedOptions {
   index: () => ProviderIndex | Promise<ProviderIndex>;
   providers: readonly ProviderConfig[] | ProviderRegistry;
   transport: UpstreamTransport;
   /** Closes what the router created itself (the default transport's sockets). */
   closeTransport: () => Promise<void>;
-  fetch: FetchLike | undefined;
   logger: LogSink;
   logRequests: boolean;
   apiKeys: ApiKeys | undefined;
@@ -93,7 +89,7 @@ export interface ResolvedOptions {
   bodyLimit: number;
   retry: RetryOptions;
   breaker: BreakerOptions;
-  health: { intervalMs: number | undefined; timeoutMs: number; maxConcurrent: number };
+  health: { intervalMs: number | undefined; timeoutMs: number; maxConcurrent: number; staleMs: number };
 }
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -137,15 +133,46 @@ function resolveRetry(value: Partial<RetryOptions> | undefined): RetryOptions {
   };
 }
 
-function resolveBreaker(value: LlmProxyOptions['breaker'], health: HealthRoutingOptions): BreakerOptions {
+function resolveBreaker(value: LlmProxyOptions['breaker']): BreakerOptions {
   const breaker = objectOption(value, 'breaker');
   const cooldownMs = positiveMs(breaker.cooldownMs, 'breaker.cooldownMs', DEFAULT_BREAKER.cooldownMs);
   return {
     failureThreshold: positiveInteger(breaker.failureThreshold, 'breaker.failureThreshold', DEFAULT_BREAKER.failureThreshold),
     cooldownMs,
     maxCooldownMs: Math.max(cooldownMs, positiveMs(breaker.maxCooldownMs, 'breaker.maxCooldownMs', DEFAULT_BREAKER.maxCooldownMs)),
-    healthStaleMs: positiveMs(health.staleMs, 'health.staleMs', DEFAULT_BREAKER.healthStaleMs),
   };
+}
+
+function resolveTimeouts(value: TimeoutOptions | undefined): ProxyTimeouts {
+  const timeouts = objectOption(value, 'timeouts');
+  return {
+    requestMs: positiveMs(timeouts.requestMs, 'timeouts.requestMs', DEFAULT_TIMEOUTS.requestMs),
+    ttftMs: positiveMs(timeouts.ttftMs, 'timeouts.ttftMs', DEFAULT_TIMEOUTS.ttftMs),
+    streamIdleMs: positiveMs(timeouts.streamIdleMs, 'timeouts.streamIdleMs', DEFAULT_TIMEOUTS.streamIdleMs),
+    streamMaxMs: timeouts.streamMaxMs === undefined ? undefined : positiveMs(timeouts.streamMaxMs, 'timeouts.streamMaxMs', 0),
+  };
+}
+
+/** The transport the router uses, and how to close it (only one the router made itself). */
+function resolveTransport(options: LlmProxyOptions): { transport: UpstreamTransport; closeTransport: () => Promise<void> } {
+  const { transport, fetch } = options;
+  if (transport !== undefined && fetch !== undefined) {
+    throw new InvalidOptionError('fetch', 'cannot be combined with `transport`; pass one of them');
+  }
+  if (transport !== undefined) {
+    if (typeof transport !== 'function') {
+      throw new InvalidOptionError('transport', 'must be an UpstreamTransport: (request) => Promise<{ status, headers, body }>, e.g. createUndiciTransport()');
+    }
+    return { transport, closeTransport: async () => {} };
+  }
+  if (fetch !== undefined) {
+    if (typeof fetch !== 'function') {
+      throw new InvalidOptionError('fetch', 'must be a fetch-compatible function (url, init) => Promise<Response>');
+    }
+    return { transport: createFetchTransport(fetch), closeTransport: async () => {} };
+  }
+  const own = createUndiciTransport();
+  return { transport: own, closeTransport: () => own.close() };
 }
 
 function defaultLogger(): LogSink {
@@ -164,9 +191,6 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
     throw new InvalidOptionError('providers', 'is required: an array of provider configs or an object with a list() method');
   }
   const index = createIndexSource(options.providers);
-  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
-    throw new InvalidOptionError('fetch', 'must be a fetch-compatible function (url, init) => Promise<Response>');
-  }
   if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null || typeof options.logger.log !== 'function')) {
     throw new InvalidOptionError('logger', 'must be a winston logger (an object with log())');
   }
@@ -180,40 +204,26 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
   if (adminKey !== undefined && (typeof adminKey !== 'string' || adminKey.length === 0)) {
     throw new InvalidOptionError('adminKey', 'must be a non-empty string');
   }
-  const timeouts = options.timeouts ?? {};
-  if (typeof timeouts !== 'object' || timeouts === null) {
-    throw new InvalidOptionError('timeouts', 'must be an object { requestMs?, ttftMs?, streamIdleMs? }');
-  }
-  const resolvedTimeouts: ProxyTimeouts = {
-    requestMs: positiveMs(timeouts.requestMs, 'timeouts.requestMs', DEFAULT_TIMEOUTS.requestMs),
-    ttftMs: positiveMs(timeouts.ttftMs, 'timeouts.ttftMs', DEFAULT_TIMEOUTS.ttftMs),
-    streamIdleMs: positiveMs(timeouts.streamIdleMs, 'timeouts.streamIdleMs', DEFAULT_TIMEOUTS.streamIdleMs),
-  };
   const health = objectOption(options.health, 'health');
   const resolved = {
     index,
     providers: options.providers,
-    fetch: options.fetch,
     logger: options.logger ?? defaultLogger(),
     logRequests: options.logRequests ?? true,
     apiKeys,
     adminKey,
-    timeouts: resolvedTimeouts,
+    timeouts: resolveTimeouts(options.timeouts),
     heartbeatMs: nonNegativeMs(options.heartbeatMs, 'heartbeatMs', DEFAULT_HEARTBEAT_MS),
     bodyLimit: options.bodyLimit === undefined ? DEFAULT_BODY_LIMIT : parseByteSize(options.bodyLimit, 'bodyLimit'),
     retry: resolveRetry(options.retry),
-    breaker: resolveBreaker(options.breaker, health),
+    breaker: resolveBreaker(options.breaker),
     health: {
       intervalMs: health.intervalMs === undefined ? undefined : positiveMs(health.intervalMs, 'health.intervalMs', 0),
-      timeoutMs: positiveMs(health.timeoutMs, 'health.timeoutMs', 30_000),
-      maxConcurrent: positiveInteger(health.maxConcurrent, 'health.maxConcurrent', 2, 10),
+      timeoutMs: positiveMs(health.timeoutMs, 'health.timeoutMs', DEFAULT_HEALTH.timeoutMs),
+      maxConcurrent: positiveInteger(health.maxConcurrent, 'health.maxConcurrent', DEFAULT_HEALTH.maxConcurrent, DEFAULT_HEALTH.maxConcurrentLimit),
+      staleMs: positiveMs(health.staleMs, 'health.staleMs', DEFAULT_HEALTH.staleMs),
     },
   };
   // Sockets only once every option has passed, so a bad option leaves nothing behind.
-  const own = options.fetch === undefined ? createUndiciTransport() : undefined;
-  return {
-    ...resolved,
-    transport: own ?? createFetchTransport(options.fetch as FetchLike),
-    closeTransport: async () => own?.close(),
-  };
+  return { ...resolved, ...resolveTransport(options) };
 }

@@ -1,2 +1,3 @@
-export { pipeSse, sendSseHeaders, sseErrorEvent } from './pipe.js';
-export type { PipeSseOptions, SseEndReason, SsePipeResult } from './pipe.js';
+export { pipeSse } from './pipe.js';
+export type { PipeSseOptions, SseEndReason, SsePipeResult, StopWatch } from './pipe.js';
+export type { ClientWatch } from '../http/client-connection.js';

@@ -29,9 +29,11 @@ export function createFetchTransport(fetchImpl: FetchLike): UpstreamTransport {
       responseHeaders[name.toLowerCase()] = value;
     });
     // fetch implementations decompress: the encoding and length headers describe bytes we never see.
-    if (responseHeaders['content-encoding'] !== undefined) {
+    const encoding = responseHeaders['content-encoding'];
+    if (typeof encoding === 'string') {
       delete responseHeaders['content-encoding'];
       delete responseHeaders['content-length'];
+      return { status: response.status, headers: responseHeaders, body: toReadable(response.body), decodedFrom: encoding };
     }
     return { status: response.status, headers: responseHeaders, body: toReadable(response.body) };
   };

@@ -5,9 +5,9 @@
  */
 import type { Dispatcher } from 'undici';
 import { Agent } from 'undici';
+import { DEFAULT_KEEP_ALIVE_MS } from '../defaults.js';
 import { InvalidOptionError } from '../errors/errors.js';
 import { positiveInteger, positiveMs } from '../util/option-checks.js';
-import { undiciSignal } from './abort-source.js';
 import { decodeBody } from './decode.js';
 import type { UpstreamResponse, UpstreamTransport } from './types.js';
 import type { SignalLike } from './undici-handler.js';
@@ -40,7 +40,7 @@ const MAX_CACHED_TARGETS = 1024;
 
 export function createUndiciTransport(options: UndiciTransportOptions = {}): UndiciTransport {
   const connections = options.connections === undefined ? null : positiveInteger(options.connections, 'connections', 1);
-  const keepAliveTimeout = positiveMs(options.keepAliveTimeoutMs, 'keepAliveTimeoutMs', 30_000);
+  const keepAliveTimeout = positiveMs(options.keepAliveTimeoutMs, 'keepAliveTimeoutMs', DEFAULT_KEEP_ALIVE_MS);
   const ownDispatcher = options.dispatcher === undefined;
   const given = options.dispatcher as Partial<Dispatcher> | null | undefined;
   if (!ownDispatcher && (typeof given?.request !== 'function' || typeof given.dispatch !== 'function')) {
@@ -75,7 +75,8 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
   const transport = ((request) => {
     const { origin, path } = targetOf(request.url);
     const { method, headers, body } = request;
-    return send(dispatcher, { origin, path, method, headers, body }, undiciSignal(request)).then(decoded);
+    // The emitter form when the request has one: reading `signal` would create an AbortController.
+    return send(dispatcher, { origin, path, method, headers, body }, request.abort ?? request.signal).then(decoded);
   }) as UndiciTransport;
   transport.close = async () => {
     if (ownDispatcher) {
@@ -91,6 +92,8 @@ async function requestOn(dispatcher: Dispatcher, options: Dispatcher.DispatchOpt
 }
 
 function decoded(response: UpstreamResponse): UpstreamResponse {
+  const encoding = response.headers['content-encoding'];
   response.body = decodeBody(response.headers, response.body);
+  if (typeof encoding === 'string' && response.headers['content-encoding'] === undefined) response.decodedFrom = encoding;
   return response;
 }

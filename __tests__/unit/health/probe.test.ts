@@ -1,6 +1,6 @@
 import { checkAllOptions, fromQuery, providerCheckOptions } from '../../../lib/router/admin-request.js';
 import { httpErrorText, probeRequest } from '../../../lib/health/probe.js';
-import { resolveProvider } from '../../../lib/index.js';
+import { resolveProvider } from '../../../lib/registry/validate.js';
 
 const provider = resolveProvider(
   { id: 1, key: 'k', baseUrl: 'https://api.example.com/v1/', apiKey: 'sk-secret-123456', headers: { 'api-key': 'azure-secret-xyz' }, models: { a: 'up-a' } },

@@ -2,7 +2,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { buildLogEntry, requestContext, requestIdFrom, requestLogger } from '../../../lib/logging/index.js';
+import { requestIdFrom, requestState } from '../../../lib/http/request-state.js';
+import { requestLogger } from '../../../lib/logging/index.js';
+import { buildLogEntry } from '../../../lib/logging/request-logger.js';
 import { captureLogger } from '../../kit/app.js';
 import { sleep } from '../../kit/upstream.js';
 import { closeAfterEach, timedPost, waitFor } from '../../kit/stream-client.js';
@@ -156,7 +158,7 @@ describe('buildLogEntry', () => {
 
   it('rounds times to 0.1 ms', () => {
     const req = fakeReq({}, '/a?b=c');
-    const context = requestContext(req);
+    const context = requestState(req);
     const { meta } = buildLogEntry(req, res({ 'content-type': 'application/json' }, true), context, context.startedAt + 12.3456);
     expect(meta.duration).toBe(12.3);
     expect(meta.path).toBe('/a');
@@ -164,7 +166,7 @@ describe('buildLogEntry', () => {
 
   it('derives stream fields from the context marks', () => {
     const req = fakeReq({});
-    const context = requestContext(req);
+    const context = requestState(req);
     const t0 = context.startedAt;
     Object.assign(context, { headersSentAt: t0 + 5.04, firstChunkAt: t0 + 300.06, streamEndedAt: t0 + 800.16 });
     const { meta, level } = buildLogEntry(req, res({ 'content-type': 'text/event-stream; charset=utf-8' }, true), context, performance.now());
@@ -175,7 +177,7 @@ describe('buildLogEntry', () => {
 
   it('records 499 with error_kind client_disconnect for a response that never finished', () => {
     const req = fakeReq({});
-    const context = requestContext(req);
+    const context = requestState(req);
     const entry = buildLogEntry(req, res({}, false), context, context.startedAt + 1);
     expect(entry.level).toBe('info');
     expect(entry.meta).toMatchObject({ status: 499, error_kind: 'client_disconnect' });
@@ -183,7 +185,7 @@ describe('buildLogEntry', () => {
 
   it('logs a stream that ended with an error event at warn', () => {
     const req = fakeReq({});
-    const context = requestContext(req);
+    const context = requestState(req);
     context.streamError = 'stream_idle_timeout';
     const entry = buildLogEntry(req, res({ 'content-type': 'text/event-stream' }, true), context, context.startedAt + 1);
     expect(entry.level).toBe('warn');

@@ -1,6 +1,7 @@
 /** Provider configs: every bad field throws InvalidOptionError naming it; defaults are applied. */
 import type { ProviderConfig } from '../../../lib/registry/index.js';
-import { createIndexSource, resolveProvider, resolveProviders, StaticProviderRegistry } from '../../../lib/registry/index.js';
+import { createIndexSource, StaticProviderRegistry } from '../../../lib/registry/provider-index.js';
+import { resolveProvider, resolveProviders } from '../../../lib/registry/validate.js';
 
 const good = { id: 1, key: 'openai', baseUrl: 'https://api.example.com/v1/', apiKey: 'sk-1', models: { 'gpt-4o': 'gpt-4o-2024' } };
 

@@ -1,5 +1,7 @@
 /** Smooth weighted round-robin, over the candidates the provider index derives. */
-import { ProviderIndex, resolveProviders, WeightedRoundRobin } from '../../../lib/registry/index.js';
+import { ProviderIndex } from '../../../lib/registry/provider-index.js';
+import { resolveProviders } from '../../../lib/registry/validate.js';
+import { WeightedRoundRobin } from '../../../lib/registry/weighted-round-robin.js';
 import type { ProviderConfig } from '../../../lib/registry/index.js';
 
 const config = (id: number, key: string, extra: Partial<ProviderConfig> = {}): ProviderConfig => ({

@@ -1,26 +1,53 @@
-import { CircuitBreakers } from '../../../lib/resilience/breaker.js';
-import { backoffMs, retryAfterMs } from '../../../lib/resilience/retry.js';
+import { CircuitBreakers, nextPairState } from '../../../lib/resilience/breaker.js';
+import type { BreakerStateName } from '../../../lib/resilience/breaker.js';
+import { clock } from '../../kit/clock.js';
 
-function clock(start = 1_000_000) {
-  let now = start;
-  return { now: () => now, advance: (ms: number) => (now += ms) };
-}
 
-const options = { failureThreshold: 2, cooldownMs: 1000, maxCooldownMs: 3000, healthStaleMs: 10_000 };
+const options = { failureThreshold: 2, cooldownMs: 1000, maxCooldownMs: 3000 };
+
+describe('nextPairState (pure)', () => {
+  it('counts failures and opens at the threshold', () => {
+    const one = nextPairState(undefined, 'failure', options, 0);
+    expect(one).toEqual({ failures: 1, cooldownMs: 1000, openUntil: 0, probing: false });
+    expect(nextPairState(one, 'failure', options, 5)).toEqual({ failures: 2, cooldownMs: 1000, openUntil: 1005, probing: false });
+  });
+
+  it('makes only the first attempt after the cooldown the probe, and only then', () => {
+    const open = { failures: 2, cooldownMs: 1000, openUntil: 1000, probing: false };
+    expect(nextPairState(open, 'attempt', options, 999)).toBe(open); // still cooling down
+    const probing = nextPairState(open, 'attempt', options, 1000);
+    expect(probing?.probing).toBe(true);
+    expect(nextPairState(probing, 'attempt', options, 1001)).toBe(probing);
+    expect(nextPairState(probing, 'release', options, 1001)?.probing).toBe(false);
+  });
+
+  it('leaves a pair that never failed unrecorded, and a clear closed pair unchanged', () => {
+    expect(nextPairState(undefined, 'success', options, 0)).toBeUndefined();
+    expect(nextPairState(undefined, 'attempt', options, 0)).toBeUndefined();
+    const clear = { failures: 0, cooldownMs: 1000, openUntil: 0, probing: false };
+    expect(nextPairState(clear, 'success', options, 0)).toBe(clear);
+  });
+
+  it('closes on success and resets the cooldown', () => {
+    const probing = { failures: 2, cooldownMs: 2000, openUntil: 10, probing: true };
+    expect(nextPairState(probing, 'success', options, 20)).toEqual({ failures: 0, cooldownMs: 1000, openUntil: 0, probing: false });
+  });
+});
 
 describe('CircuitBreakers', () => {
   it('opens after failureThreshold consecutive failures and lets one half-open probe through', () => {
     const time = clock();
     const breakers = new CircuitBreakers(options, time.now);
-    breakers.recordFailure(1, 'm');
+    breakers.record(1, 'm', 'failure');
     expect(breakers.availableAt(1, 'm')).toBe(0);
-    breakers.recordFailure(1, 'm');
+    breakers.record(1, 'm', 'failure');
     expect(breakers.availableAt(1, 'm')).toBe(time.now() + 1000);
     time.advance(1000);
     expect(breakers.availableAt(1, 'm')).toBe(0);
-    breakers.onAttempt(1, 'm');
+    expect(breakers.record(1, 'm', 'attempt')).toBe(true); // this attempt is the probe
     expect(breakers.availableAt(1, 'm')).toBeGreaterThan(0); // only one probe at a time
-    breakers.recordSuccess(1, 'm');
+    expect(breakers.record(1, 'm', 'attempt')).toBe(false);
+    breakers.record(1, 'm', 'success');
     expect(breakers.availableAt(1, 'm')).toBe(0);
     expect(breakers.report()[0]).toMatchObject({ state: 'closed', consecutive_failures: 0 });
   });
@@ -28,63 +55,43 @@ describe('CircuitBreakers', () => {
   it('doubles the cooldown after a failed probe, up to maxCooldownMs', () => {
     const time = clock();
     const breakers = new CircuitBreakers(options, time.now);
-    breakers.recordFailure('p', 'm');
-    breakers.recordFailure('p', 'm');
+    breakers.record('p', 'm', 'failure');
+    breakers.record('p', 'm', 'failure');
     const cooldowns: number[] = [];
     for (let i = 0; i < 3; i++) {
       time.advance(breakers.availableAt('p', 'm') - time.now());
-      breakers.onAttempt('p', 'm');
-      breakers.recordFailure('p', 'm');
+      breakers.record('p', 'm', 'attempt');
+      breakers.record('p', 'm', 'failure');
       cooldowns.push(breakers.availableAt('p', 'm') - time.now());
     }
     expect(cooldowns).toEqual([2000, 3000, 3000]);
     expect(breakers.report()[0].state).toBe('open');
   });
 
-  it('skips pairs marked unhealthy until a later check, a success, or the mark goes stale', () => {
-    const time = clock();
-    const breakers = new CircuitBreakers(options, time.now);
-    breakers.markHealth(1, 'm', false);
-    expect(breakers.availableAt(1, 'm')).toBeGreaterThan(time.now());
-    breakers.markHealth(1, 'm', true);
-    expect(breakers.availableAt(1, 'm')).toBe(0);
-    breakers.markHealth(1, 'm', false);
-    breakers.recordSuccess(1, 'm');
-    expect(breakers.availableAt(1, 'm')).toBe(0);
-    breakers.markHealth(1, 'm', false);
-    time.advance(10_001);
-    expect(breakers.availableAt(1, 'm')).toBe(0);
-  });
-});
-
-describe('retry timing', () => {
-  it('reads retry-after as seconds or an HTTP date', () => {
-    expect(retryAfterMs('2')).toBe(2000);
-    expect(retryAfterMs('0.5')).toBe(500);
-    expect(retryAfterMs(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
-    expect(retryAfterMs('soon')).toBeUndefined();
-    expect(retryAfterMs(undefined)).toBeUndefined();
-  });
-
-  it('uses full jitter under an exponential ceiling capped at maxDelayMs', () => {
-    const opts = { baseDelayMs: 100, maxDelayMs: 1000 };
-    expect(backoffMs(1, opts, () => 0.999)).toBe(99);
-    expect(backoffMs(3, opts, () => 0.999)).toBe(399);
-    expect(backoffMs(10, opts, () => 0.999)).toBe(999);
-    expect(backoffMs(3, opts, () => 0)).toBe(0);
-  });
-});
-
-describe('CircuitBreakers half-open probes that end without a verdict', () => {
   it('lets the next probe through once a probe is released', () => {
     const time = clock();
     const breakers = new CircuitBreakers(options, time.now);
-    breakers.recordFailure(1, 'm');
-    breakers.recordFailure(1, 'm');
+    breakers.record(1, 'm', 'failure');
+    breakers.record(1, 'm', 'failure');
     time.advance(1000);
-    breakers.onAttempt(1, 'm');
+    breakers.record(1, 'm', 'attempt');
     expect(breakers.availableAt(1, 'm')).toBeGreaterThan(0);
-    breakers.releaseProbe(1, 'm'); // e.g. the client left mid-probe
+    breakers.record(1, 'm', 'release'); // e.g. the client left mid-probe
     expect(breakers.availableAt(1, 'm')).toBe(0);
+  });
+
+  it('tells a listener of every change of state name', () => {
+    const time = clock();
+    const changes: [string | number, string, BreakerStateName][] = [];
+    const breakers = new CircuitBreakers(options, time.now, (id, model, state) => changes.push([id, model, state]));
+    breakers.record(1, 'm', 'failure');
+    breakers.record(1, 'm', 'failure');
+    time.advance(1000);
+    breakers.record(1, 'm', 'attempt');
+    breakers.record(1, 'm', 'success');
+    expect(changes).toEqual([
+      [1, 'm', 'open'],
+      [1, 'm', 'closed'],
+    ]);
   });
 });

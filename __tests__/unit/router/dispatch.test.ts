@@ -1,7 +1,7 @@
 import express from 'express';
 import type { RequestHandler } from 'express';
 import request from 'supertest';
-import { chain, fixedRoutes } from '../../../lib/router/dispatch.js';
+import { chain, routes } from '../../../lib/router/dispatch.js';
 
 const says =
   (text: string): RequestHandler =>
@@ -12,7 +12,7 @@ const says =
 function app() {
   const host = express();
   const router = express.Router();
-  router.use(fixedRoutes({ '/v1/things': { methods: { GET: says('list'), POST: says('make') }, otherwise: says('405') } }));
+  router.use(routes({ '/v1/things': { methods: { GET: says('list'), POST: says('make') }, otherwise: says('405') } }));
   router.get('/v1/things/:id', (req, res) => {
     res.send(`one ${req.params.id}`);
   });
@@ -23,7 +23,7 @@ function app() {
   return host;
 }
 
-describe('fixedRoutes', () => {
+describe('routes', () => {
   it('serves its paths by method, as Express routes would', async () => {
     expect((await request(app()).get('/api/v1/things')).text).toBe('list GET');
     expect((await request(app()).post('/api/v1/things')).text).toBe('make POST');

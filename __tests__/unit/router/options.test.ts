@@ -2,7 +2,8 @@
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import request from 'supertest';
-import { createLlmProxyRouter, DEFAULT_BODY_LIMIT, DEFAULT_TIMEOUTS } from '../../../lib/index.js';
+import { DEFAULT_BODY_LIMIT, DEFAULT_TIMEOUTS } from '../../../lib/defaults.js';
+import { createLlmProxyRouter } from '../../../lib/index.js';
 import type { LlmProxyOptions } from '../../../lib/index.js';
 import { parseByteSize } from '../../../lib/router/options.js';
 

@@ -6,10 +6,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import type { ChunkSink, DirectlyReadable, DirectRead } from '../../../lib/transport/direct-read.js';
-import { readDirectly } from '../../../lib/transport/direct-read.js';
-import { pipeSse, sseErrorEvent } from '../../../lib/sse/index.js';
+import { pipeSse } from '../../../lib/sse/index.js';
 import type { PipeSseOptions, SseEndReason, SsePipeResult } from '../../../lib/sse/index.js';
+import { sseErrorEvent } from '../../../lib/sse/pipe.js';
 import { sleep } from '../../kit/upstream.js';
 import { closeAfterEach, expectSseHeaders, sseData, timedPost, waitFor } from '../../kit/stream-client.js';
 import { failOnUnhandledErrors } from '../../kit/unhandled.js';
@@ -54,17 +53,6 @@ async function pipedServer(options: PipeSseOptions = {}, prepare?: (res: http.Se
 
 const EVENT = (n: number) => `data: {"n":${n}}\n\n`;
 
-/** A source read directly, as the default transport's body is: the test feeds the pipe's sink. */
-class DirectSource extends PassThrough implements DirectlyReadable {
-  sink: ChunkSink | undefined;
-  resumes = 0;
-
-  [readDirectly](sink: ChunkSink): DirectRead {
-    this.sink = sink;
-    return { resume: () => this.resumes++ };
-  }
-}
-
 failOnUnhandledErrors();
 
 describe('sseErrorEvent', () => {
@@ -75,11 +63,10 @@ describe('sseErrorEvent', () => {
 });
 
 describe('pipeSse on plain node:http', () => {
-  it('flushes the streaming headers before the first chunk exists, dropping a stale length and encoding', async () => {
+  it('flushes the streaming headers before the first chunk exists, dropping a stale length', async () => {
     const piped = await pipedServer({}, (res) => {
       res.statusCode = 200;
       res.setHeader('content-length', '999');
-      res.setHeader('content-encoding', 'gzip');
     });
     const client = timedPost(piped.url, {});
     const res = await client.headers; // the source has not written anything yet
@@ -125,13 +112,17 @@ describe('pipeSse on plain node:http', () => {
   });
 
   it('counts the TTFT from startedAt, not from when the pipe began', async () => {
-    const piped = await pipedServer({ ttftMs: 300, startedAt: performance.now() - 250, heartbeatMs: 0 });
-    const client = timedPost(piped.url, {});
-    await client.headers;
-    const body = await client.done;
-    expect(body).toContain('"code":"ttft_timeout"');
-    expect(performance.now() - client.sentAt).toBeLessThan(250);
-    await piped.close();
+    // Two pipes with the same TTFT: the one whose request left 250 ms earlier times out first.
+    const early = await pipedServer({ ttftMs: 300, startedAt: performance.now() - 250, heartbeatMs: 0 });
+    const late = await pipedServer({ ttftMs: 300, heartbeatMs: 0 });
+    const order: string[] = [];
+    const earlyClient = timedPost(early.url, {});
+    const lateClient = timedPost(late.url, {});
+    await Promise.all([earlyClient.done.then(() => order.push('early')), lateClient.done.then(() => order.push('late'))]);
+    expect(order).toEqual(['early', 'late']);
+    expect(await earlyClient.done).toContain('"code":"ttft_timeout"');
+    await early.close();
+    await late.close();
   });
 
   it('ends with a stream_idle_timeout event when the source goes silent between chunks', async () => {
@@ -277,9 +268,9 @@ describe('pipeSse on plain node:http', () => {
     await piped.close();
   });
 
-  it('calls onHeaders and onFirstChunk once, in order', async () => {
+  it('calls onHeaders and onFirstData once, in order', async () => {
     const calls: string[] = [];
-    const piped = await pipedServer({ onHeaders: () => calls.push('headers'), onFirstChunk: () => calls.push('first') });
+    const piped = await pipedServer({ onHeaders: () => calls.push('headers'), onFirstData: () => calls.push('first') });
     const client = timedPost(piped.url, {});
     await client.headers;
     expect(calls).toEqual(['headers']);
@@ -358,60 +349,119 @@ describe('pipeSse on plain node:http', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  it('reads a source that offers a direct read through its sink, with no stream listener', async () => {
-    const piped = await pipedServer({ heartbeatMs: 0 }, undefined, () => new DirectSource());
+  it('does not count comment lines as the first token: TTFT runs until a data field arrives', async () => {
+    const firsts: number[] = [];
+    const piped = await pipedServer({ ttftMs: 250, heartbeatMs: 0, onFirstData: () => firsts.push(1) });
     const client = timedPost(piped.url, {});
     await client.headers;
-    const source = piped.sources[0] as DirectSource;
-    expect(source.listenerCount('data') + source.listenerCount('end')).toBe(0);
-    expect(source.sink!.data(Buffer.from(EVENT(1)))).toBe(true);
+    piped.sources[0].write(': OPENROUTER PROCESSING\n\n');
     await waitFor(() => client.reads.length === 1);
-    expect(client.reads[0].text).toBe(EVENT(1));
-    source.sink!.data(Buffer.from(EVENT(2)));
-    source.sink!.end();
-    expect(await client.done).toBe(EVENT(1) + EVENT(2));
-    expect(await piped.results[0]).toEqual({ reason: 'done', bytes: (EVENT(1) + EVENT(2)).length });
-    await piped.close();
+    expect(firsts).toEqual([]);
+    expect(await client.done).toBe(': OPENROUTER PROCESSING\n\n' + sseErrorEvent('ttft_timeout', 'The upstream provider sent no token in time'));
+    expect((await piped.results[0]).reason).toBe('ttft_timeout');
   });
 
-  it('answers false to a direct source while the client does not read, and resumes it once the socket drains', async () => {
-    const CHUNK = Buffer.alloc(32 * 1024, 'a');
-    const piped = await pipedServer({ heartbeatMs: 0 }, undefined, () => new DirectSource());
+  it('finds the first data field however the chunks split it, and `event:` lines are not data', async () => {
+    const firsts: number[] = [];
+    const piped = await pipedServer({ ttftMs: 5000, heartbeatMs: 0, onFirstData: () => firsts.push(client.reads.length) });
+    const client = timedPost(piped.url, {});
+    await client.headers;
+    const source = piped.sources[0];
+    for (const piece of [': c\r\n\r\n', 'event: message_start\n', 'da', 't', 'a: {}\n\n']) {
+      source.write(piece);
+      await waitFor(() => client.reads.map((r) => r.text).join('').endsWith(piece));
+    }
+    expect(firsts).toHaveLength(1);
+    expect(client.reads.map((r) => r.text).join('')).toBe(': c\r\n\r\nevent: message_start\ndata: {}\n\n');
+    source.end();
+    await client.done;
+  });
+
+  it('ends a stream that lasts longer than maxMs with a stream_max_duration event, in the given framing', async () => {
+    const errorEvent = (code: string, message: string) => `event: error\ndata: ${JSON.stringify({ code, message })}\n\n`;
+    const piped = await pipedServer({ maxMs: 200, heartbeatMs: 0, errorEvent });
+    const client = timedPost(piped.url, {});
+    await client.headers;
+    const ticker = setInterval(() => piped.sources[0].write(EVENT(1)), 20); // never silent, never done
+    const body = await client.done;
+    clearInterval(ticker);
+    expect(body.endsWith('event: error\ndata: {"code":"stream_max_duration","message":"The stream lasted longer than the proxy allows"}\n\n')).toBe(true);
+    expect(piped.aborts).toEqual(['stream_max_duration']);
+    expect(piped.sources[0].destroyed).toBe(true);
+  });
+
+  it('closes a client that reads nothing for idleMs while the stream waits on it, and aborts the source', async () => {
+    const CHUNK = Buffer.from(`data: ${'x'.repeat(64 * 1024)}\n\n`);
+    const piped = await pipedServer({ idleMs: 300, heartbeatMs: 0 });
     const client = timedPost(piped.url, {});
     const res = await client.headers;
-    res.pause();
-    const source = piped.sources[0] as DirectSource;
-    // Send until a `false` is not followed by a resume: the socket and the kernel's buffers are full.
-    let sent = 0;
-    while (sent < 1000) {
-      sent++;
-      if (!source.sink!.data(CHUNK)) {
-        const resumes = source.resumes;
-        await sleep(50);
-        if (source.resumes === resumes) break;
-      }
-    }
-    expect(sent).toBeLessThan(1000);
-    const whilePaused = source.resumes;
-    await sleep(100);
-    expect(source.resumes).toBe(whilePaused);
-    res.resume();
-    await waitFor(() => source.resumes === whilePaused + 1, 5000, 'the pipe to resume the source');
-    source.sink!.end();
-    expect((await client.done).length).toBe(sent * CHUNK.length);
-    await piped.close();
+    res.pause(); // never reads again
+    const source = piped.sources[0];
+    const serverSocket = piped.responses[0].socket!;
+    const feeding = setInterval(() => {
+      if (!source.destroyed && source.writableLength < 1024 * 1024) source.write(CHUNK);
+    }, 5);
+    const result = await piped.results[0];
+    clearInterval(feeding);
+    expect(result.reason).toBe('client_stalled');
+    expect(piped.aborts).toEqual(['client_stalled']);
+    expect(source.destroyed).toBe(true);
+    expect(piped.responses[0].destroyed).toBe(true);
+    expect(serverSocket.destroyed).toBe(true); // the connection is closed, not left to the stalled reader
   });
 
-  it("ends with an upstream_stream_error event when a direct source reports an error", async () => {
-    const piped = await pipedServer({ heartbeatMs: 0 }, undefined, () => new DirectSource());
+  it('lets a slow client that keeps reading finish, however long the backpressure lasts', async () => {
+    const CHUNK = Buffer.from(`data: ${'x'.repeat(32 * 1024)}\n\n`);
+    const piped = await pipedServer({ idleMs: 300, heartbeatMs: 0 });
+    const client = timedPost(piped.url, {});
+    const res = await client.headers;
+    const source = piped.sources[0];
+    for (let i = 0; i < 200; i++) source.write(CHUNK);
+    source.end();
+    // Read in sips, with pauses, for longer than idleMs in all.
+    res.pause();
+    const sipping = setInterval(() => {
+      res.resume();
+      setTimeout(() => res.pause(), 5);
+    }, 100);
+    const result = await piped.results[0];
+    clearInterval(sipping);
+    res.resume();
+    expect(result).toEqual({ reason: 'done', bytes: 200 * CHUNK.length });
+  });
+
+  it('ends with a proxy_closed event when its stop watch fires', async () => {
+    const listeners: (() => void)[] = [];
+    const stop = { onStop: (listener: () => void) => (listeners.push(listener), () => listeners.splice(listeners.indexOf(listener), 1)) };
+    const piped = await pipedServer({ stop, heartbeatMs: 0 });
     const client = timedPost(piped.url, {});
     await client.headers;
-    const source = piped.sources[0] as DirectSource;
-    source.sink!.data(Buffer.from(EVENT(1)));
-    const failure = new Error('other side closed');
-    source.sink!.error(failure);
-    expect(sseData(await client.done).at(-1)).toContain('"code":"upstream_stream_error"');
-    expect(await piped.results[0]).toMatchObject({ reason: 'upstream_stream_error', error: failure, bytes: EVENT(1).length });
-    await piped.close();
+    piped.sources[0].write(EVENT(1));
+    await waitFor(() => client.reads.length === 1);
+    listeners[0]();
+    expect(sseData(await client.done).at(-1)).toContain('"code":"proxy_closed"');
+    expect(piped.aborts).toEqual(['proxy_closed']);
+  });
+
+  it('shows every forwarded chunk to onChunk, after it was written', async () => {
+    const seen: string[] = [];
+    const piped = await pipedServer({ heartbeatMs: 0, onChunk: (chunk) => seen.push(chunk.toString()) });
+    const client = timedPost(piped.url, {});
+    await client.headers;
+    piped.sources[0].write(EVENT(1));
+    piped.sources[0].end(EVENT(2));
+    await client.done;
+    expect(seen.join('')).toBe(EVENT(1) + EVENT(2));
+  });
+
+  it('follows a client watch it is given instead of watching the response itself', async () => {
+    let gone: () => void = () => {};
+    const client = { gone: false, onGone: (listener: () => void) => ((gone = listener), () => {}) };
+    const piped = await pipedServer({ heartbeatMs: 0, client });
+    const http1 = timedPost(piped.url, {});
+    await http1.headers;
+    gone(); // the socket is still open: only the watch says the client left
+    expect(piped.responses[0].destroyed).toBe(false);
+    expect(await piped.results[0]).toMatchObject({ reason: 'client_closed' });
   });
 });

@@ -1,6 +1,5 @@
-/** Which headers cross the proxy, in each direction. */
+/** Which upstream response headers reach the client. */
 import type { ServerResponse } from 'node:http';
-import type { ResolvedProvider } from '../registry/types.js';
 
 /**
  * Upstream response headers the client never sees: hop-by-hop headers, cookies the host did not
@@ -24,22 +23,6 @@ const DROPPED = new Set([
   'server-timing',
   'date',
 ]);
-
-/**
- * Builds the upstream request headers from the provider config alone: the client's own
- * `authorization`, `cookie` and `x-api-key` never travel upstream.
- */
-export function upstreamHeaders(provider: ResolvedProvider, requestId: string): Record<string, string> {
-  const headers: Record<string, string> = {
-    ...provider.headers,
-    'content-type': 'application/json',
-    'x-request-id': requestId,
-  };
-  if (provider.apiKey !== undefined) {
-    headers.authorization = `Bearer ${provider.apiKey}`;
-  }
-  return headers;
-}
 
 /** Copies the upstream's response headers that are safe to pass on. */
 export function copyResponseHeaders(res: ServerResponse, headers: Record<string, string | string[] | undefined>): void {

@@ -1,0 +1,72 @@
+/** Delivering a 2xx event stream through the SSE pipe, and what its end means for the provider. */
+import type { ServerResponse } from 'node:http';
+import type { Api } from '../apis/api.js';
+import type { ClientWatch } from '../http/client-connection.js';
+import type { RequestState } from '../http/request-state.js';
+import { pipeSse } from '../sse/pipe.js';
+import type { SseEndReason, StopWatch } from '../sse/pipe.js';
+import type { AttemptResult } from './attempt.js';
+import { startResponse } from './deliver.js';
+import type { ProxyTimeouts } from './handler.js';
+
+export interface StreamContext {
+  api: Api;
+  client: ClientWatch;
+  shutdown: StopWatch;
+  timeouts: ProxyTimeouts;
+  heartbeatMs: number;
+}
+
+/** How a stream's end counts for the breaker: `release` when it says nothing about the provider. */
+export type StreamVerdict = 'success' | 'failure' | 'release';
+
+const VERDICTS: Record<SseEndReason, StreamVerdict> = {
+  done: 'success',
+  ttft_timeout: 'failure',
+  stream_idle_timeout: 'failure',
+  upstream_stream_error: 'failure',
+  stream_max_duration: 'release',
+  proxy_closed: 'release',
+  client_closed: 'release',
+  client_stalled: 'release',
+};
+
+export async function deliverStream(
+  res: ServerResponse,
+  result: Extract<AttemptResult, { type: 'stream' }>,
+  state: RequestState,
+  providerKey: string,
+  context: StreamContext,
+): Promise<StreamVerdict> {
+  const { call } = result;
+  const { timeouts } = context;
+  const tap = context.api.streamTap();
+  startResponse(res, result, state, providerKey);
+  const outcome = await pipeSse(result.upstream.body, res, {
+    startedAt: call.sentAt,
+    ttftMs: timeouts.ttftMs,
+    idleMs: timeouts.streamIdleMs,
+    maxMs: timeouts.streamMaxMs,
+    heartbeatMs: context.heartbeatMs,
+    client: context.client,
+    stop: context.shutdown,
+    errorEvent: tap.errorEvent,
+    onChunk: tap.chunk?.bind(tap),
+    abort: (reason) => (reason === 'client_closed' ? call.clientGone() : call.abort(new Error(reason))),
+    onHeaders: () => {
+      state.headersSentAt ??= performance.now();
+    },
+    onFirstData: () => {
+      state.firstChunkAt = performance.now();
+    },
+  });
+  state.streamEndedAt = performance.now();
+  if (outcome.reason === 'client_closed') {
+    state.status = 499;
+    state.errorKind = 'client_disconnect';
+  } else if (outcome.reason !== 'done') {
+    state.streamError = outcome.reason;
+    if (outcome.reason === 'client_stalled') state.status = res.statusCode; // we closed it, the client did not leave
+  }
+  return VERDICTS[outcome.reason];
+}
