@@ -8,8 +8,13 @@ import { startUpstream } from '../kit/upstream.js';
 const ANTHROPIC = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-test' };
 const create = { model: 'claude-test', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] };
 
+/** fetch, with `json()` untyped: these tests check the mocks' bodies field by field. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Answer = Omit<Response, 'json'> & { json(): Promise<any> };
+const get = (url: string, init?: RequestInit): Promise<Answer> => fetch(url, init);
+
 function post(url: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) {
-  return fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+  return get(url, { method: 'POST', headers, body: JSON.stringify(body) });
 }
 
 describe('messagesUpstream on the wire', () => {
@@ -111,12 +116,12 @@ describe('messagesUpstream on the wire', () => {
 
   it('counts tokens, lists and retrieves models, and 404s anything else; routes on the path after /v1', async () => {
     expect(await (await post(`${upstream.origin}/gateway/v1/messages/count_tokens`, { model: 'm', messages: [] }, ANTHROPIC)).json()).toEqual({ input_tokens: 21 });
-    const list = await (await fetch(`${upstream.baseUrl}/models?limit=20`, { headers: ANTHROPIC })).json();
+    const list = await (await get(`${upstream.baseUrl}/models?limit=20`, { headers: ANTHROPIC })).json();
     expect(list.data.map((m: { type: string }) => m.type)).toEqual(['model', 'model']);
     expect(list).toMatchObject({ has_more: false, first_id: list.data[0].id, last_id: list.data[1].id });
-    const one = await fetch(`${upstream.baseUrl}/models/${list.data[1].id}`, { headers: ANTHROPIC });
+    const one = await get(`${upstream.baseUrl}/models/${list.data[1].id}`, { headers: ANTHROPIC });
     expect((await one.json()).id).toBe(list.data[1].id);
-    const missing = await fetch(`${upstream.baseUrl}/models/claude-nope`, { headers: ANTHROPIC });
+    const missing = await get(`${upstream.baseUrl}/models/claude-nope`, { headers: ANTHROPIC });
     expect(missing.status).toBe(404);
     expect((await missing.json()).error.type).toBe('not_found_error');
   });
@@ -159,24 +164,24 @@ describe('responsesUpstream on the wire', () => {
     expect(events[0].data.response).toMatchObject({ status: 'in_progress', output: [], usage: null });
     const completed = events.at(-1)!.data.response as { id: string; status: string; output: unknown[] };
     expect(completed.status).toBe('completed');
-    expect(await (await fetch(`${url()}/${completed.id}`)).json()).toEqual(completed);
+    expect(await (await get(`${url()}/${completed.id}`)).json()).toEqual(completed);
   });
 
   it('stores responses: retrieve, replay from starting_after, input items, delete, then 404', async () => {
     const created = await (await post(url(), { model: 'gpt-4o', input: [{ role: 'user', content: 'one' }, { role: 'user', content: [{ type: 'input_text', text: 'two' }] }] })).json();
-    const replay = sseEvents(await (await fetch(`${url()}/${created.id}?stream=true&starting_after=7&include[]=message.output_text.logprobs`)).text());
+    const replay = sseEvents(await (await get(`${url()}/${created.id}?stream=true&starting_after=7&include[]=message.output_text.logprobs`)).text());
     expect(replay.map((e) => e.data.sequence_number)).toEqual([8, 9]);
-    const items = await (await fetch(`${url()}/${created.id}/input_items`)).json();
+    const items = await (await get(`${url()}/${created.id}/input_items`)).json();
     expect(items).toMatchObject({ object: 'list', has_more: false });
     expect(items.data.map((item: { content: { text: string }[] }) => item.content[0].text)).toEqual(['two', 'one']);
-    const asc = await (await fetch(`${url()}/${created.id}/input_items?order=asc`)).json();
+    const asc = await (await get(`${url()}/${created.id}/input_items?order=asc`)).json();
     expect(asc.first_id).toBe(items.last_id);
-    expect(await (await fetch(`${url()}/${created.id}`, { method: 'DELETE' })).json()).toEqual({ id: created.id, object: 'response.deleted', deleted: true });
-    const gone = await fetch(`${url()}/${created.id}`);
+    expect(await (await get(`${url()}/${created.id}`, { method: 'DELETE' })).json()).toEqual({ id: created.id, object: 'response.deleted', deleted: true });
+    const gone = await get(`${url()}/${created.id}`);
     expect(gone.status).toBe(404);
     expect(await gone.json()).toEqual({ error: { message: `Response with id '${created.id}' not found.`, type: 'invalid_request_error', param: null, code: null } });
     const unstored = await (await post(url(), { model: 'gpt-4o', input: 'x', store: false })).json();
-    expect((await fetch(`${url()}/${unstored.id}`)).status).toBe(404);
+    expect((await get(`${url()}/${unstored.id}`)).status).toBe(404);
   });
 
   it('answers previous_response_id as OpenAI: unknown → 400 previous_response_not_found, known → chained', async () => {
