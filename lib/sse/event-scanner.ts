@@ -10,13 +10,16 @@
  */
 import { InvalidOptionError } from '../errors/errors.js';
 import { positiveInteger } from '../util/option-checks.js';
+import { compileMarkers, findMarker } from './marker-search.js';
+import type { CompiledMarker } from './marker-search.js';
 
 export type SseEventListener = (event: string | undefined, data: string) => void;
 
 export interface SseEventScannerOptions {
   /**
    * Only events whose raw bytes contain one of these strings are reported (matched as UTF-8 bytes,
-   * anywhere in the event, even across chunk boundaries). At least one.
+   * anywhere in the event, even across chunk boundaries). At least one. A frozen array is encoded
+   * once for all the scanners that share it.
    */
   markers: readonly string[];
   /**
@@ -35,7 +38,7 @@ const CR = 0x0d;
 const LINE_END = /\r\n|\r|\n/;
 
 export class SseEventScanner {
-  readonly #markers: Buffer[];
+  readonly #markers: readonly CompiledMarker[];
   readonly #onEvent: SseEventListener;
   readonly #maxEventBytes: number;
   /** Where the next marker starts in the current chunk (-1 none, -2 not searched yet). */
@@ -52,15 +55,11 @@ export class SseEventScanner {
   #dropping = false; // the open event outgrew the cap: skip it to its end
 
   constructor(options: SseEventScannerOptions) {
-    const markers = options?.markers;
-    if (!Array.isArray(markers) || markers.length === 0 || !markers.every((m) => typeof m === 'string' && m.length > 0)) {
-      throw new InvalidOptionError('markers', 'must be a non-empty array of non-empty strings');
-    }
+    this.#markers = compileMarkers(options?.markers);
     if (typeof options.onEvent !== 'function') {
       throw new InvalidOptionError('onEvent', 'must be a function');
     }
-    this.#markers = markers.map((m) => Buffer.from(m, 'utf8'));
-    this.#hits = markers.map(() => -2);
+    this.#hits = this.#markers.map(() => -2);
     this.#onEvent = options.onEvent;
     this.#maxEventBytes = positiveInteger(options.maxEventBytes, 'maxEventBytes', DEFAULT_MAX_SSE_EVENT_BYTES);
   }
@@ -139,10 +138,10 @@ export class SseEventScanner {
     for (let i = 0; i < markers.length; i++) {
       let hit = hits[i];
       if (hit !== -1 && hit < start) {
-        hit = chunk.indexOf(markers[i], start);
+        hit = findMarker(chunk, markers[i], start);
         hits[i] = hit;
       }
-      if (hit !== -1 && hit + markers[i].length <= end) return true;
+      if (hit !== -1 && hit + markers[i].bytes.length <= end) return true;
     }
     return false;
   }
@@ -190,9 +189,9 @@ export class SseEventScanner {
   }
 }
 
-function containsAny(bytes: Buffer, markers: readonly Buffer[]): boolean {
+function containsAny(bytes: Buffer, markers: readonly CompiledMarker[]): boolean {
   for (const marker of markers) {
-    if (bytes.indexOf(marker) !== -1) return true;
+    if (findMarker(bytes, marker, 0) !== -1) return true;
   }
   return false;
 }
