@@ -7,12 +7,14 @@
  * unescaped, which rules out a key like `a \"usage`). Whether that key belongs to the top-level
  * object is told by its depth, counted from the known end of the window: from the document's
  * start going forward, or from its end going backward. Strings are skipped whole with indexOf;
- * a quote is a delimiter when an even number of backslashes precedes it.
+ * a quote is a delimiter when an even number of backslashes precedes it (going backward from
+ * outside any string, the first quote met always closes one).
  */
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
+const COMMA = 0x2c;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
@@ -86,31 +88,46 @@ export function lastTopLevelKeyFromStart(bytes: Buffer, keys: readonly number[])
 }
 
 /**
- * The last of `keys` that sits directly in the top-level object, or -1. `bytes` must end where
- * the document ends (trailing whitespace allowed).
+ * The object value of the last top-level `name` key of the document whose end `bytes` holds
+ * (trailing whitespace allowed), found in one pass back from the end; undefined when the key is
+ * not there or its value is not an object. The object value last passed at depth 1 is remembered
+ * (a comma at depth 1 forgets it), so when the key turns up its value is already delimited.
  */
-export function lastTopLevelKeyFromEnd(bytes: Buffer, keys: readonly number[]): number {
-  let k = keys.length - 1;
+export function topLevelObjectFromEnd(bytes: Buffer, name: Buffer): Buffer | undefined {
   let depth = 0;
-  let i = bytes.length - 1;
-  while (i >= 0 && k >= 0) {
+  let valueStart = -1;
+  let valueEnd = -1;
+  for (let i = bytes.length - 1; i >= 0; i--) {
     const byte = bytes[i];
     if (byte === QUOTE) {
       const open = openingQuote(bytes, i);
-      if (open === -1) return -1;
-      while (k >= 0 && keys[k] > open) k--; // inside a string: not keys
-      if (k >= 0 && keys[k] === open) {
-        if (depth === 1) return open;
-        k--;
+      if (open === -1) return undefined; // the window starts inside this string
+      if (depth === 1 && i - open - 1 === name.length && bytes.compare(name, 0, name.length, open + 1, i) === 0 && isKey(bytes, i + 1)) {
+        return valueStart === -1 ? undefined : bytes.subarray(valueStart, valueEnd + 1);
       }
-      i = open - 1;
-      continue;
+      i = open;
+    } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+      if (depth === 1) {
+        valueEnd = byte === CLOSE_BRACE ? i : -1;
+        valueStart = -1;
+      }
+      depth++;
+    } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+      depth--;
+      if (depth === 1 && valueEnd !== -1) valueStart = i;
+    } else if (byte === COMMA && depth === 1) {
+      valueStart = -1;
+      valueEnd = -1;
     }
-    if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) depth++;
-    else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth--;
-    i--;
   }
-  return -1;
+  return undefined;
+}
+
+/** True when a colon follows `from` (after whitespace): the string before `from` is a key. */
+function isKey(bytes: Buffer, from: number): boolean {
+  let i = from;
+  while (i < bytes.length && isWhitespace(bytes[i])) i++;
+  return bytes[i] === COLON;
 }
 
 /**

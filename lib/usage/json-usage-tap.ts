@@ -1,15 +1,16 @@
 /**
  * Reads the top-level `usage` object of a JSON answer while its chunks are forwarded, in bounded
- * memory whatever the body size. It keeps copies of the first `headBytes` and of the last
- * `tailBytes` of the body; at the end it looks for the last top-level `"usage":` key in the tail
- * (depth counted back from the end), then in the head (depth counted from the start), and parses
- * only that object. A body that fits in head + tail is searched whole.
+ * memory whatever the body size: the first `headBytes` and the last `tailBytes` of the body (plus
+ * the newest chunk, referenced until the next one arrives; the caller must not rewrite a chunk
+ * after pushing it, which a proxy forwarding it never does). At the end it looks for the last
+ * top-level `"usage":` key in the tail (depth counted back from the end), then in the head (depth
+ * counted from the start), and parses only that object. A body that fits in head + tail is
+ * searched whole, back from its end.
  *
  * Providers put `usage` first or last in practice; one that sits only in the middle of a body
- * larger than head + tail is not found (the answer reads as having no usage).
- */
+ * larger than head + tail is not found (the answer reads as having no usage). */
 import { positiveInteger } from '../util/option-checks.js';
-import { keyPositions, lastTopLevelKeyFromEnd, lastTopLevelKeyFromStart, objectValueAt } from './json-key-scan.js';
+import { keyPositions, lastTopLevelKeyFromStart, objectValueAt, topLevelObjectFromEnd } from './json-key-scan.js';
 import type { Usage, UsageNormaliser, UsageTap } from './types.js';
 
 export interface JsonUsageTapOptions {
@@ -20,12 +21,16 @@ export interface JsonUsageTapOptions {
 }
 
 const USAGE_KEY = Buffer.from('"usage"');
+const USAGE = Buffer.from('usage');
 
 export class JsonUsageTap implements UsageTap {
   readonly #normalise: UsageNormaliser;
   readonly #headBytes: number;
   readonly #tailBytes: number;
 
+  // The head: the first chunk is only referenced while it is the only one (most JSON answers
+  // arrive in one chunk and are then never copied); from the second chunk on, bytes are copied.
+  #first: Buffer | undefined;
   #head: Buffer | undefined;
   #headLength = 0;
   #pastHead = 0; // body bytes after the head
@@ -44,6 +49,16 @@ export class JsonUsageTap implements UsageTap {
   }
 
   push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (this.#headLength === 0 && this.#first === undefined && chunk.length <= this.#headBytes) {
+      this.#first = chunk;
+      return;
+    }
+    if (this.#first !== undefined) {
+      const first = this.#first;
+      this.#first = undefined;
+      this.#copyToHead(first, first.length);
+    }
     let rest = chunk;
     if (this.#headLength < this.#headBytes) {
       const n = Math.min(this.#headBytes - this.#headLength, chunk.length);
@@ -51,22 +66,20 @@ export class JsonUsageTap implements UsageTap {
       if (n === chunk.length) return;
       rest = chunk.subarray(n);
     }
-    if (rest.length === 0) return;
     this.#pastHead += rest.length;
     if (this.#last !== undefined && rest.length < this.#tailBytes) this.#keep(this.#last);
     this.#last = rest;
   }
 
   result(): Usage | undefined {
-    const head = this.#head === undefined ? Buffer.alloc(0) : this.#head.subarray(0, this.#headLength);
+    const head = this.#first ?? (this.#head === undefined ? Buffer.alloc(0) : this.#head.subarray(0, this.#headLength));
     let object: Buffer | undefined;
     if (this.#pastHead === 0) {
-      object = fromEnd(head);
+      object = topLevelObjectFromEnd(head, USAGE);
     } else if (this.#pastHead <= this.#tailBytes) {
-      object = fromEnd(Buffer.concat([head, this.#tail()]));
+      object = topLevelObjectFromEnd(Buffer.concat([head, this.#tail()]), USAGE);
     } else {
-      const tail = this.#tail();
-      object = fromEnd(tail);
+      object = topLevelObjectFromEnd(this.#tail(), USAGE);
       if (object === undefined) {
         const key = lastTopLevelKeyFromStart(head, keyPositions(head, USAGE_KEY));
         object = key === -1 ? undefined : objectValueAt(head, key, USAGE_KEY.length);
@@ -124,12 +137,4 @@ export class JsonUsageTap implements UsageTap {
     const joined = Buffer.concat(parts);
     return joined.length > this.#tailBytes ? joined.subarray(joined.length - this.#tailBytes) : joined;
   }
-}
-
-/** The object value of the last top-level `usage` key, searching back from the document's end. */
-function fromEnd(bytes: Buffer): Buffer | undefined {
-  const keys = keyPositions(bytes, USAGE_KEY);
-  if (keys.length === 0) return undefined;
-  const key = lastTopLevelKeyFromEnd(bytes, keys);
-  return key === -1 ? undefined : objectValueAt(bytes, key, USAGE_KEY.length);
 }

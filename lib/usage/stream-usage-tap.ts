@@ -11,7 +11,7 @@ type Fields = Record<string, unknown>;
 
 /** How one API's stream reports usage. */
 export interface StreamUsageRule {
-  /** Strings found in the raw bytes of every event that carries usage, and in few others. */
+  /** Strings found in the raw bytes of every event that carries usage, and in few others (freeze the array: it is then encoded once). */
   markers: readonly string[];
   /** Folds one parsed event into the usage seen so far (the API's own usage object). */
   accumulate(seen: Fields | undefined, event: string | undefined, data: Fields): Fields | undefined;
@@ -28,7 +28,7 @@ function isObject(value: unknown): value is Fields {
  * the marker is `"prompt_tokens"`). A later one wins.
  */
 export const chatStreamUsage: StreamUsageRule = {
-  markers: ['"prompt_tokens"'],
+  markers: Object.freeze(['"prompt_tokens"']),
   accumulate: (seen, _event, data) => (isObject(data.usage) ? data.usage : seen),
   normalise: usageFromChat,
 };
@@ -37,7 +37,7 @@ const RESPONSE_ENDS = new Set(['response.completed', 'response.incomplete', 'res
 
 /** Responses API: `response.usage` of the final `response.completed` (or `.incomplete`, `.failed`) event. */
 export const responsesStreamUsage: StreamUsageRule = {
-  markers: ['"input_tokens"'],
+  markers: Object.freeze(['"input_tokens"']),
   accumulate(seen, event, data) {
     const type = typeof data.type === 'string' ? data.type : event;
     const response = data.response;
@@ -48,7 +48,7 @@ export const responsesStreamUsage: StreamUsageRule = {
 
 /** Anthropic Messages: `message_start`'s `message.usage`, then each `message_delta`'s `usage`; later counts win field by field. */
 export const messagesStreamUsage: StreamUsageRule = {
-  markers: ['"usage"'],
+  markers: Object.freeze(['"usage"']),
   accumulate(seen, event, data) {
     const type = typeof data.type === 'string' ? data.type : event;
     let usage: unknown;

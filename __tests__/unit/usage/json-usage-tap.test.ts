@@ -62,6 +62,7 @@ describe('JsonUsageTap: where usage sits', () => {
 
   test('a key that merely ends in usage, or a usage string value, is not usage', () => {
     expectEverywhere('{"total_usage":{"prompt_tokens":1},"x":"usage","y":["usage"],"z":{"k":"usage"}}', usageFromChat, undefined);
+    expectEverywhere('{"usage":{"prompt_tokens":2,"completion_tokens":1},"x":"usage","y":["usage"]}', usageFromChat, { input_tokens: 2, output_tokens: 1, total_tokens: 3 });
   });
 
   test('a key holding an escaped quote before usage is not the usage key', () => {
@@ -76,6 +77,12 @@ describe('JsonUsageTap: where usage sits', () => {
 
   test('usage null, usage a number, no usage, empty body, not JSON, a cut-off usage object', () => {
     for (const body of ['{"usage":null}', '{"usage":3}', '{"id":"x"}', '', '<html>502 Bad Gateway</html>', '{"usage":{"prompt_tokens":3,', '[{"usage":{"prompt_tokens":1}}]']) {
+      expectEverywhere(body, usageFromChat, undefined);
+    }
+  });
+
+  test('a usage that is not an object does not borrow the object of a neighbouring key', () => {
+    for (const body of ['{"usage":3,"other":{"prompt_tokens":1}}', '{"usage":"x" , "other":{"prompt_tokens":1}}', '{"usage":[{"prompt_tokens":1}]}', '{"other":{"prompt_tokens":1},"usage":null}']) {
       expectEverywhere(body, usageFromChat, undefined);
     }
   });
@@ -156,6 +163,7 @@ describe('JsonUsageTap against JSON.parse on random documents', () => {
   function object(depth: number): Record<string, unknown> {
     const result: Record<string, unknown> = {};
     for (let i = random(5); i > 0; i--) result[random(3) === 0 ? 'usage' : strings[random(strings.length)] + i] = value(depth);
+    if (random(2) === 0) result.prompt_tokens = random(100); // so that a wrongly chosen object reads as usage too
     return result;
   }
 
