@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorFields } from '../errors/openai-error.js';
 import type { ProviderIndex } from '../registry/provider-index.js';
+import type { UsageReader } from '../usage/readers.js';
 
 export type ApiName = 'chat' | 'completions' | 'embeddings' | 'models';
 
@@ -58,4 +59,6 @@ export interface Api {
   errorBody(status: number, error: ErrorFields): unknown;
   /** A tap for one stream (may return a shared object when it keeps no state). */
   streamTap(): StreamTap;
+  /** Where the upstream reports token usage in this API's answers and streams. */
+  readonly usage?: UsageReader;
 }

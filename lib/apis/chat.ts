@@ -1,5 +1,6 @@
 /** OpenAI Chat Completions: `POST /v1/chat/completions`. */
 import type { Api } from './api.js';
+import { usageReaders } from '../usage/readers.js';
 import { OPENAI_STREAM_TAP, openAiErrorBody } from './openai-shape.js';
 
 export const chatApi: Api = {
@@ -7,4 +8,5 @@ export const chatApi: Api = {
   routes: [{ kind: 'proxy', method: 'POST', path: '/v1/chat/completions', upstreamPath: '/chat/completions' }],
   errorBody: openAiErrorBody,
   streamTap: () => OPENAI_STREAM_TAP,
+  usage: usageReaders.chat,
 };

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ErrorKind } from '../errors/classify.js';
+import type { Usage } from '../usage/types.js';
 
 /**
  * States by request, in a WeakMap rather than a property on the request: Express swaps the
@@ -50,6 +51,8 @@ export interface RequestState {
   streamError?: string;
   attempts?: number;
   failedAttempts?: FailedAttempt[];
+  /** Token usage as the upstream reported it. */
+  usage?: Usage;
   /** The log level when the status alone would give the wrong one. */
   logLevel?: 'info' | 'warn' | 'error';
 }

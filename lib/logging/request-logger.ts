@@ -63,6 +63,7 @@ export function buildLogEntry(req: IncomingMessage, res: ServerResponse, state: 
   if (state.streamError !== undefined) meta.stream_error = state.streamError;
   if (state.attempts !== undefined) meta.attempts = state.attempts;
   if (state.failedAttempts?.length) meta.failed_attempts = state.failedAttempts;
+  if (state.usage !== undefined) meta.usage = state.usage;
 
   const contentType = res.getHeader('content-type') ?? state.contentType;
   const streaming = typeof contentType === 'string' && contentType.toLowerCase().startsWith('text/event-stream');

@@ -9,6 +9,7 @@ import type { Api } from '../apis/api.js';
 import type { ClassifiedError } from '../errors/classify.js';
 import type { HttpError } from '../errors/openai-error.js';
 import type { RequestState } from '../http/request-state.js';
+import type { UsageReader } from '../usage/readers.js';
 import { sendJson } from '../http/respond.js';
 import type { AttemptResult } from './attempt.js';
 import { copyResponseHeaders } from './response-headers.js';
@@ -38,11 +39,18 @@ export function startResponse(res: ServerResponse, result: Answered, state: Requ
   res.setHeader('x-llm-proxy-attempts', String(state.attempts ?? 1));
 }
 
-/** An answer read whole: one write with its length. */
-export function sendAnswer(res: ServerResponse, result: Extract<AttemptResult, { type: 'answer' }>, state: RequestState, providerKey: string): void {
+const is2xx = (status: number): boolean => status >= 200 && status < 300;
+
+/** An answer read whole: one write with its length; then its usage, when wanted. */
+export function sendAnswer(res: ServerResponse, result: Extract<AttemptResult, { type: 'answer' }>, state: RequestState, providerKey: string, usage: UsageReader | undefined): void {
   startResponse(res, result, state, providerKey);
   res.setHeader('content-length', result.bytes.length);
   res.end(result.bytes);
+  if (usage && is2xx(result.upstream.status)) {
+    const tap = usage.json();
+    tap.push(result.bytes);
+    state.usage = tap.result();
+  }
 }
 
 /**
@@ -50,13 +58,23 @@ export function sendAnswer(res: ServerResponse, result: Extract<AttemptResult, {
  * than the sockets do. Resolves with the error that cut it short (the client then sees a
  * truncated answer), or undefined.
  */
-export function forwardBody(res: ServerResponse, result: Extract<AttemptResult, { type: 'forward' }>, state: RequestState, providerKey: string): Promise<unknown> {
+export function forwardBody(
+  res: ServerResponse,
+  result: Extract<AttemptResult, { type: 'forward' }>,
+  state: RequestState,
+  providerKey: string,
+  usage: UsageReader | undefined,
+): Promise<unknown> {
   const { upstream } = result;
   startResponse(res, result, state, providerKey);
   const length = upstream.headers['content-length'];
   if (typeof length === 'string') res.setHeader('content-length', length); // the bytes are the upstream's own
   const body: Readable = upstream.body;
-  for (const chunk of result.head) res.write(chunk);
+  const tap = usage?.json();
+  for (const chunk of result.head) {
+    res.write(chunk);
+    tap?.push(chunk);
+  }
   return new Promise((resolve) => {
     let settled = false;
     const onDrain = (): void => {
@@ -67,11 +85,13 @@ export function forwardBody(res: ServerResponse, result: Extract<AttemptResult, 
         body.pause();
         res.once('drain', onDrain);
       }
+      tap?.push(chunk);
     });
     body.once('end', () => {
       settled = true;
       result.call.clearDeadline();
       res.end();
+      if (tap) state.usage = tap.result();
       resolve(undefined);
     });
     // Stays attached: a body destroyed later may still emit an error nobody else would hear.

@@ -48,6 +48,8 @@ export interface ProxyConfig {
   bodyLimit: number;
   logger: LogSink;
   shutdown: Shutdown;
+  /** Read token usage from answers (the request log, metrics and hooks want it). */
+  readUsage: boolean;
 }
 
 const MAX_MODEL_LENGTH = 256;
@@ -93,6 +95,7 @@ function failedAttempt(state: RequestState, provider: string, result: Exclude<At
 export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRoute) {
   const { timeouts, failover: policy, shutdown } = config;
   const mayFailOver = (status: number): boolean => status >= 300 || config.retryOnStatus.includes(status);
+  const usage = config.readUsage ? api.usage : undefined;
 
   return async function proxyHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const state = requestState(req);
@@ -145,19 +148,19 @@ export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRo
         if (stopped) throw PROXY_CLOSED;
         if (result.type === 'stream') {
           streaming = true;
-          const outcome = await deliverStream(res, result, state, provider.key, { api, client, shutdown, timeouts, heartbeatMs: config.heartbeatMs });
+          const outcome = await deliverStream(res, result, state, provider.key, { api, usage, client, shutdown, timeouts, heartbeatMs: config.heartbeatMs });
           if (outcome === 'success' || outcome === 'failure') policy.settle(failover, outcome);
           return;
         }
         const decision = policy.decide(outcomeOf(result), attempt, failover);
         if (result.type === 'forward') {
-          const cut = await forwardBody(res, result, state, provider.key);
+          const cut = await forwardBody(res, result, state, provider.key, usage);
           if (cut !== undefined && !client.gone) state.errorKind = classifyError(cut).kind;
           return;
         }
         if (decision.action === 'deliver') {
           if (result.type === 'error') sendNetworkError(res, api, result.classified, state);
-          else sendAnswer(res, result, state, provider.key);
+          else sendAnswer(res, result, state, provider.key, usage);
           return;
         }
         failedAttempt(state, provider.key, result);

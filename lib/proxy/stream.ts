@@ -8,9 +8,12 @@ import type { SseEndReason, StopWatch } from '../sse/pipe.js';
 import type { AttemptResult } from './attempt.js';
 import { startResponse } from './deliver.js';
 import type { ProxyTimeouts } from './handler.js';
+import type { UsageReader } from '../usage/readers.js';
 
 export interface StreamContext {
   api: Api;
+  /** Set when the stream's token usage is wanted. */
+  usage: UsageReader | undefined;
   client: ClientWatch;
   shutdown: StopWatch;
   timeouts: ProxyTimeouts;
@@ -31,6 +34,17 @@ const VERDICTS: Record<SseEndReason, StreamVerdict> = {
   client_stalled: 'release',
 };
 
+type Observer = ((chunk: Buffer) => void) | undefined;
+
+/** One callback for the pipe out of up to two, or none when neither is there. */
+function observe(first: Observer, second: Observer): Observer {
+  if (!first || !second) return first ?? second;
+  return (chunk) => {
+    first(chunk);
+    second(chunk);
+  };
+}
+
 export async function deliverStream(
   res: ServerResponse,
   result: Extract<AttemptResult, { type: 'stream' }>,
@@ -41,6 +55,7 @@ export async function deliverStream(
   const { call } = result;
   const { timeouts } = context;
   const tap = context.api.streamTap();
+  const usage = context.usage?.stream();
   startResponse(res, result, state, providerKey);
   const outcome = await pipeSse(result.upstream.body, res, {
     startedAt: call.sentAt,
@@ -51,7 +66,7 @@ export async function deliverStream(
     client: context.client,
     stop: context.shutdown,
     errorEvent: tap.errorEvent,
-    onChunk: tap.chunk?.bind(tap),
+    onChunk: observe(tap.chunk?.bind(tap), usage && ((chunk: Buffer) => usage.push(chunk))),
     abort: (reason) => (reason === 'client_closed' ? call.clientGone() : call.abort(new Error(reason))),
     onHeaders: () => {
       state.headersSentAt ??= performance.now();
@@ -61,6 +76,7 @@ export async function deliverStream(
     },
   });
   state.streamEndedAt = performance.now();
+  if (usage) state.usage = usage.result();
   if (outcome.reason === 'client_closed') {
     state.status = 499;
     state.errorKind = 'client_disconnect';

@@ -78,6 +78,7 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
     retryOnStatus: config.retry.onStatus,
     failover: new FailoverPolicy({ retry: config.retry, breakers, health, selector: new WeightedRoundRobin() }),
     shutdown,
+    readUsage: config.logRequests,
   };
 
   const table: Record<string, Route> = {};
