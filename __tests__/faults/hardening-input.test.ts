@@ -2,9 +2,12 @@
  * Client input an adversarial review aimed at: a `model` key the pattern match missed or saw twice,
  * request targets in absolute form, and uploads that go on after the proxy has answered.
  */
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { buildApp, listen, provider } from '../kit/app.js';
 import type { TestApp } from '../kit/app.js';
-import { openAiErrorShape, postJson } from '../kit/client.js';
+import { openAiErrorShape, postJson, send, waitFor } from '../kit/client.js';
 import { useUpstream } from '../kit/upstream.js';
 
 const upstream = useUpstream();
@@ -66,5 +69,37 @@ describe('the top-level model is found by a JSON scan', () => {
     expect(res.status).toBe(400);
     expect(res.json).toEqual(openAiErrorShape('duplicate_key', 'invalid_request_error', 'model'));
     expect(upstream.requests).toHaveLength(0);
+  });
+});
+
+/** Sends one request whose target is in absolute form (`POST http://host/path HTTP/1.1`). */
+function absolute(method: string, path: string, body?: string): ReturnType<typeof send> {
+  const { host } = new URL(server.url);
+  return send(server.url, { method, path: `http://${host}${path}`, body, headers: body === undefined ? {} : { 'content-type': 'application/json' } });
+}
+
+describe('request targets in absolute form', () => {
+  it('routes POST http://host/llm/v1/chat/completions like the origin form, and logs the path alone', async () => {
+    const res = await absolute('POST', '/llm/v1/chat/completions', JSON.stringify({ model: 'gpt-test', messages: [] }));
+    expect(res.status).toBe(200);
+    expect(res.json?.model).toBe('upstream-gpt');
+    expect(upstream.requests).toHaveLength(1);
+    expect(await waitFor(() => proxy.entries.length > 0)).toBe(true);
+    expect(proxy.entries[0]).toMatchObject({ path: '/llm/v1/chat/completions', status: 200, message: 'POST /llm/v1/chat/completions 200' });
+  });
+
+  it('serves GET http://host/llm/v1/models', async () => {
+    const res = await absolute('GET', '/llm/v1/models?x=1');
+    expect(res.status).toBe(200);
+    expect(res.json?.data.map((m: { id: string }) => m.id).sort()).toEqual(['gpt-test', 'same']);
+    expect(await waitFor(() => proxy.entries.length > 0)).toBe(true);
+    expect(proxy.entries[0]).toMatchObject({ path: '/llm/v1/models' });
+  });
+
+  it('answers an unknown route under the prefix with the OpenAI 404, naming the path without scheme or host', async () => {
+    const res = await absolute('POST', '/llm/v1/nope', '{}');
+    expect(res.status).toBe(404);
+    expect(res.json).toEqual(openAiErrorShape('unknown_route'));
+    expect(res.json?.error.message).toBe('Unknown route POST /v1/nope');
   });
 });
