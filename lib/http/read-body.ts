@@ -37,7 +37,9 @@ function collect(req: IncomingMessage, limit: number): Promise<Buffer> {
       size += chunk.length;
       if (size > limit) {
         cleanup();
-        req.resume(); // drain what is left so the 413 can be read by the client
+        // Discard what is in flight while the 413 goes out; the answer closes the connection
+        // (see sendJson), so an endless upload is not read on.
+        req.resume();
         reject(tooLarge(limit));
         return;
       }
@@ -101,7 +103,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   }
   const declared = Number(req.headers['content-length']);
   if (declared > limit) {
-    req.resume();
+    req.resume(); // as in collect(): discarded until the 413 closes the connection
     throw tooLarge(limit);
   }
   return fromBytes(await collect(req, limit));
