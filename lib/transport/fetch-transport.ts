@@ -23,7 +23,8 @@ function toReadable(body: unknown): Readable {
  */
 export function createFetchTransport(fetchImpl: FetchLike): UpstreamTransport {
   return async ({ url, method, headers, body, signal }) => {
-    const response = await fetchImpl(url, { method, headers, body, signal });
+    // Never follow: a redirect would carry the provider's key (and the body) wherever it points.
+    const response = await fetchImpl(url, { method, headers, body, signal, redirect: 'manual' });
     const responseHeaders: Record<string, string | string[] | undefined> = {};
     response.headers.forEach((value, name) => {
       responseHeaders[name.toLowerCase()] = value;

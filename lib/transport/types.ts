@@ -25,7 +25,14 @@ export type UpstreamTransport = (request: UpstreamRequest) => Promise<UpstreamRe
 export type FetchLike = (
   url: string,
   // `body` is a Buffer (never a bare Uint8Array), so node-fetch's own typings accept this signature.
-  init: { method: string; headers: Record<string, string>; body?: Buffer; signal: AbortSignal },
+  init: {
+    method: string;
+    headers: Record<string, string>;
+    body?: Buffer;
+    signal: AbortSignal;
+    /** Always `'manual'`: a redirect is passed back as it came, so the provider's key never travels to another origin. */
+    redirect: 'manual';
+  },
 ) => Promise<FetchLikeResponse>;
 
 export interface FetchLikeResponse {

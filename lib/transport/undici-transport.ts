@@ -37,6 +37,11 @@ interface Target {
 }
 
 const MAX_CACHED_TARGETS = 1024;
+/**
+ * A dispatcher composed with undici's redirect interceptor follows redirects unless the request
+ * says 0, as undici's own fetch does: a redirect would carry the provider's key wherever it points.
+ */
+const NO_REDIRECTS = { maxRedirections: 0 } as Partial<Dispatcher.DispatchOptions>;
 
 export function createUndiciTransport(options: UndiciTransportOptions = {}): UndiciTransport {
   const connections = options.connections === undefined ? null : positiveInteger(options.connections, 'connections', 1);
@@ -75,7 +80,7 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
   const transport = ((request) => {
     const { origin, path } = targetOf(request.url);
     const { method, headers, body } = request;
-    return send(dispatcher, { origin, path, method, headers, body }, undiciSignal(request)).then(decoded);
+    return send(dispatcher, { origin, path, method, headers, body, ...NO_REDIRECTS }, undiciSignal(request)).then(decoded);
   }) as UndiciTransport;
   transport.close = async () => {
     if (ownDispatcher) {
