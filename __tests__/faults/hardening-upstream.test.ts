@@ -3,6 +3,9 @@
  * elsewhere, compressed answers that decode to far more than they weigh, and content-encodings
  * the proxy cannot (or can only partly) decode.
  */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import zlib from 'node:zlib';
 import nodeFetch from 'node-fetch';
 import { Agent, interceptors } from 'undici';
 import { buildApp, listen, provider, SECRET } from '../kit/app.js';
@@ -11,6 +14,9 @@ import type { TestUpstream } from '../kit/upstream.js';
 import { startUpstream } from '../kit/upstream.js';
 import { createUndiciTransport, HealthCheckService } from '../../lib/index.js';
 import type { FetchLike } from '../../lib/index.js';
+import { dist, ensureDist, root } from '../fixtures/ensure-dist.js';
+
+declare const EXPRESS_MAJOR: 4 | 5;
 
 let first: TestUpstream;
 /** Where the redirects point: nothing may ever arrive here. */
@@ -108,4 +114,79 @@ describe('redirects are never followed: an undici dispatcher of the host', () =>
       await agent.close();
     }
   });
+});
+
+/** Gzip of `total` zero bytes, made a megabyte at a time: the test holds the bomb's weight, not its payload. */
+async function gzipOfZeros(total: number): Promise<Buffer> {
+  const gzip = zlib.createGzip({ level: 9 });
+  const out: Buffer[] = [];
+  gzip.on('data', (chunk: Buffer) => out.push(chunk));
+  const done = new Promise((resolve) => gzip.once('end', resolve));
+  const zeros = Buffer.alloc(1024 * 1024);
+  for (let written = 0; written < total; written += zeros.length) {
+    if (!gzip.write(zeros)) await new Promise((resolve) => gzip.once('drain', resolve));
+  }
+  gzip.end();
+  await done;
+  return Buffer.concat(out);
+}
+
+describe.each(transports)('decompression is bounded: %s', (_name, fetchImpl) => {
+  it('a compressed answer that decodes past the default maxResponseBytes (64 MB) is cut off with 502 upstream_response_too_large', async () => {
+    const packed = await gzipOfZeros(65 * 1024 * 1024);
+    first.setHandler((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': packed.length });
+      res.end(packed);
+    });
+    const { app, router } = buildApp({ providers: [provider(first.baseUrl)], ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+    const host = await listen(app);
+    try {
+      const res = await postJson(`${host.url}/llm/v1/chat/completions`, chat);
+      expect(res.status).toBe(502);
+      expect(res.json).toEqual({ error: { message: expect.any(String), type: 'proxy_error', param: null, code: 'upstream_response_too_large' } });
+    } finally {
+      await host.close();
+      await router.close();
+    }
+  });
+});
+
+interface BombReport {
+  answers: { status: number; code: string | null; bytes: number }[];
+  bomb_bytes: number;
+  rss_mb: { before: number; peak: number; after_gc: number };
+  peak_growth_mb: number;
+}
+
+/** Runs the bomb in a child process on the built package, so RSS is the proxy's alone. */
+function bombRss(transport: string): Promise<BombReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', path.join(root, '__tests__/kit/bomb-rss.mjs'), dist, transport, '1'], {
+      cwd: root,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
+    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+    child.on('close', (code) => {
+      try {
+        resolve(JSON.parse(stdout) as BombReport);
+      } catch {
+        reject(new Error(`bomb-rss printed no report (exit ${code}):\n${stdout}\n${stderr}`));
+      }
+    });
+  });
+}
+
+// One child per transport; the child runs real Express 5, so once is enough.
+(EXPRESS_MAJOR === 5 ? describe : describe.skip)('a gzip bomb (255 kB that decodes to 256 MB) at the default maxResponseBytes', () => {
+  beforeAll(() => ensureDist());
+
+  it.each(['default', 'fetch', 'node-fetch'])('transport %s: 502 upstream_response_too_large, RSS grows by less than 96 MB', async (transport) => {
+    const report = await bombRss(transport);
+    expect(report.bomb_bytes).toBeLessThan(300 * 1024);
+    expect(report.answers).toEqual([{ status: 502, code: 'upstream_response_too_large', bytes: expect.any(Number) }]);
+    expect(report.peak_growth_mb).toBeLessThan(96);
+  }, 60_000);
 });

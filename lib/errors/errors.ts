@@ -10,7 +10,9 @@ export type LlmProxyErrorCode =
   | 'client_closed_request'
   | 'upstream_stream_error'
   | 'ttft_timeout'
-  | 'stream_idle_timeout';
+  | 'stream_idle_timeout'
+  | 'upstream_response_too_large'
+  | 'provider_registry_unavailable';
 
 /** Base class: a `code` callers can switch on, the HTTP status it maps to, and the `cause`. */
 export class LlmProxyError extends Error {
@@ -52,5 +54,16 @@ export class ClientClosedRequestError extends LlmProxyError {
   constructor() {
     super('client_closed_request', 499, 'The client closed the request');
     this.name = 'ClientClosedRequestError';
+  }
+}
+
+/** An upstream answer (as decoded) passed `maxResponseBytes`; reading stopped and the request was aborted. */
+export class UpstreamResponseTooLargeError extends LlmProxyError {
+  readonly maxBytes: number;
+
+  constructor(maxBytes: number) {
+    super('upstream_response_too_large', 502, `The upstream response is larger than the limit of ${maxBytes} bytes`);
+    this.name = 'UpstreamResponseTooLargeError';
+    this.maxBytes = maxBytes;
   }
 }

@@ -6,6 +6,7 @@ import type { ApiKeys } from '../http/keys.js';
 import { createFetchTransport } from '../transport/fetch-transport.js';
 import type { FetchLike, UpstreamTransport } from '../transport/types.js';
 import { createUndiciTransport } from '../transport/undici-transport.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/read-all.js';
 import type { LogSink } from '../logging/request-logger.js';
 import type { ProviderIndex } from '../registry/provider-index.js';
 import { createIndexSource } from '../registry/provider-index.js';
@@ -36,6 +37,12 @@ export interface LlmProxyOptions {
   heartbeatMs?: number;
   /** Largest request body: bytes or a string like `'20mb'`. Default `'20mb'`. */
   bodyLimit?: number | string;
+  /**
+   * Largest upstream answer the proxy reads whole, as decoded (a compressed answer counts by what
+   * it decodes to): bytes or a string like `'64mb'`. Beyond it the answer is cut off with a 502
+   * `upstream_response_too_large`. Default `'64mb'`.
+   */
+  maxResponseBytes?: number | string;
   /** Failover and retries. */
   retry?: Partial<RetryOptions>;
   /** Circuit breaker per provider+model. */
@@ -76,6 +83,7 @@ export const DEFAULT_BREAKER: BreakerOptions = {
   healthStaleMs: 600_000,
 };
 export const DEFAULT_BODY_LIMIT = 20 * 1024 * 1024;
+export { DEFAULT_MAX_RESPONSE_BYTES };
 
 export interface ResolvedOptions {
   index: () => ProviderIndex | Promise<ProviderIndex>;
@@ -91,6 +99,7 @@ export interface ResolvedOptions {
   timeouts: ProxyTimeouts;
   heartbeatMs: number;
   bodyLimit: number;
+  maxResponseBytes: number;
   retry: RetryOptions;
   breaker: BreakerOptions;
   health: { intervalMs: number | undefined; timeoutMs: number; maxConcurrent: number };
@@ -201,6 +210,7 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
     timeouts: resolvedTimeouts,
     heartbeatMs: nonNegativeMs(options.heartbeatMs, 'heartbeatMs', DEFAULT_HEARTBEAT_MS),
     bodyLimit: options.bodyLimit === undefined ? DEFAULT_BODY_LIMIT : parseByteSize(options.bodyLimit, 'bodyLimit'),
+    maxResponseBytes: options.maxResponseBytes === undefined ? DEFAULT_MAX_RESPONSE_BYTES : parseByteSize(options.maxResponseBytes, 'maxResponseBytes'),
     retry: resolveRetry(options.retry),
     breaker: resolveBreaker(options.breaker, health),
     health: {
