@@ -4,6 +4,7 @@
  * the proxy cannot (or can only partly) decode.
  */
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import nodeFetch from 'node-fetch';
@@ -11,7 +12,7 @@ import { Agent, interceptors } from 'undici';
 import { buildApp, listen, provider, SECRET } from '../kit/app.js';
 import { postJson } from '../kit/client.js';
 import type { TestUpstream } from '../kit/upstream.js';
-import { startUpstream } from '../kit/upstream.js';
+import { chunkEvent, completion, startUpstream } from '../kit/upstream.js';
 import { createUndiciTransport, HealthCheckService } from '../../lib/index.js';
 import type { FetchLike } from '../../lib/index.js';
 import { dist, ensureDist, root } from '../fixtures/ensure-dist.js';
@@ -189,4 +190,95 @@ function bombRss(transport: string): Promise<BombReport> {
     expect(report.answers).toEqual([{ status: 502, code: 'upstream_response_too_large', bytes: expect.any(Number) }]);
     expect(report.peak_growth_mb).toBeLessThan(96);
   }, 60_000);
+});
+
+/** Posts JSON and keeps the answer as bytes (node:http decodes nothing). */
+function rawPost(url: string, body: unknown): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+type Encoder = (bytes: Buffer) => Buffer;
+const gzip: Encoder = (b) => zlib.gzipSync(b);
+const deflate: Encoder = (b) => zlib.deflateSync(b);
+const br: Encoder = (b) => zlib.brotliCompressSync(b);
+/** A coding the proxy does not know: bytes no decoder could undo. */
+const custom: Encoder = (b) => Buffer.concat([Buffer.from('XC1\0'), Buffer.from(b).reverse()]);
+const zstdLike: Encoder = (b) => Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), b]);
+const encode = (plain: Buffer, encoders: Encoder[]): Buffer => encoders.reduce<Buffer>((bytes, encoder) => encoder(bytes), plain);
+
+type Expectation = 'decoded' | 'passed through' | 'either';
+/** Header as sent, the encoder chain (first applied first), and what every transport must do. */
+const ENCODINGS: [string, Encoder[], Expectation][] = [
+  ['gzip, gzip', [gzip, gzip], 'decoded'],
+  ['br, gzip', [br, gzip], 'decoded'],
+  ['deflate, br', [deflate, br], 'decoded'],
+  ['GZIP ,X-Gzip', [gzip, gzip], 'decoded'],
+  ['zstd', [zstdLike], 'passed through'],
+  ['x-custom', [custom], 'passed through'],
+  ['gzip, x-custom', [gzip, custom], 'passed through'],
+  ['x-custom, gzip', [custom, gzip], 'passed through'],
+  ['gzip, zstd', [gzip, zstdLike], 'passed through'],
+  // identity changes nothing: decoding it and passing it through give the same bytes.
+  ['identity', [], 'either'],
+  ['gzip, identity', [gzip], 'either'],
+];
+
+describe.each(transports)('content-encodings are decoded every layer or passed through with their header: %s', (_name, fetchImpl) => {
+  let host: Awaited<ReturnType<typeof listen>>;
+  let router: Awaited<ReturnType<typeof buildApp>>['router'];
+  beforeAll(async () => {
+    const built = buildApp({ providers: [provider(first.baseUrl)], heartbeatMs: 0, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+    router = built.router;
+    host = await listen(built.app);
+  });
+  afterAll(async () => {
+    await host.close();
+    await router.close();
+  });
+
+  it.each(ENCODINGS)('JSON with content-encoding: %s', async (header, encoders, expectation) => {
+    const plain = Buffer.from(JSON.stringify(completion('upstream-gpt')));
+    const sent = encode(plain, encoders);
+    first.setHandler((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': header, 'content-length': sent.length });
+      res.end(sent);
+    });
+    const res = await rawPost(`${host.url}/llm/v1/chat/completions`, chat);
+    expect(res.status).toBe(200);
+    const got = res.headers['content-encoding'];
+    if (got === undefined) {
+      expect(res.body.toString('utf8')).toBe(plain.toString('utf8'));
+    } else {
+      // Passed through: the header the upstream sent with exactly the bytes it sent.
+      expect(got).toBe(header);
+      expect(res.body.equals(sent)).toBe(true);
+    }
+    if (expectation !== 'either') expect(got === undefined ? 'decoded' : 'passed through').toBe(expectation);
+    expect(Number(res.headers['content-length'])).toBe(res.body.length);
+  });
+
+  it.each<[string, Encoder[]]>([
+    ['gzip, gzip', [gzip, gzip]],
+    ['br, deflate', [br, deflate]],
+  ])('an event stream with content-encoding %s arrives decoded, event by event', async (header, encoders) => {
+    const events = [chunkEvent('upstream-gpt', 'Hel'), chunkEvent('upstream-gpt', 'lo'), 'data: [DONE]\n\n'];
+    const plain = Buffer.from(events.join(''));
+    const sent = encode(plain, encoders);
+    first.setHandler((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': header });
+      res.end(sent);
+    });
+    const res = await rawPost(`${host.url}/llm/v1/chat/completions`, { ...chat, stream: true });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(res.body.toString('utf8')).toBe(plain.toString('utf8'));
+  });
 });

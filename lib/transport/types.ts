@@ -12,7 +12,10 @@ export interface UpstreamRequest {
 
 export interface UpstreamResponse {
   status: number;
-  /** Lower-case names; `content-encoding` is gone because `body` is already decoded. */
+  /**
+   * Lower-case names. `content-encoding` is gone when `body` was decoded; it stays when the
+   * body could not be decoded (an unknown coding in the list), and then describes `body`.
+   */
   headers: Record<string, string | string[] | undefined>;
   /** The decoded body, as the upstream sends it, chunk by chunk. */
   body: Readable;
@@ -32,6 +35,11 @@ export type FetchLike = (
     signal: AbortSignal;
     /** Always `'manual'`: a redirect is passed back as it came, so the provider's key never travels to another origin. */
     redirect: 'manual';
+    /**
+     * Always `false`: node-fetch then hands the bytes over as they came and the transport decodes
+     * them (every layer or none); a WHATWG fetch ignores it and decodes by its own rule.
+     */
+    compress: false;
   },
 ) => Promise<FetchLikeResponse>;
 
