@@ -67,3 +67,14 @@ export class UpstreamResponseTooLargeError extends LlmProxyError {
     this.maxBytes = maxBytes;
   }
 }
+
+/**
+ * The provider registry has no usable list: `list()` did not settle within `registryTimeoutMs`,
+ * or it failed (threw, rejected, or returned an invalid list) before any list was good. Maps to 503.
+ */
+export class RegistryUnavailableError extends LlmProxyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('provider_registry_unavailable', 503, message, options);
+    this.name = 'RegistryUnavailableError';
+  }
+}

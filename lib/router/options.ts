@@ -9,7 +9,7 @@ import { createUndiciTransport } from '../transport/undici-transport.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/read-all.js';
 import type { LogSink } from '../logging/request-logger.js';
 import type { ProviderIndex } from '../registry/provider-index.js';
-import { createIndexSource } from '../registry/provider-index.js';
+import { createIndexSource, DEFAULT_REGISTRY_TIMEOUT_MS } from '../registry/provider-index.js';
 import type { ProviderConfig, ProviderRegistry } from '../registry/types.js';
 import type { ProxyTimeouts } from '../proxy/handler.js';
 import type { BreakerOptions } from '../resilience/breaker.js';
@@ -49,6 +49,11 @@ export interface LlmProxyOptions {
   breaker?: Partial<Omit<BreakerOptions, 'healthStaleMs'>>;
   /** Health checks that steer routing (independent of `adminKey`). */
   health?: HealthRoutingOptions;
+  /**
+   * How long a registry's `list()` may take. Past it the request gets a 503
+   * `provider_registry_unavailable` (and a background health round ends). Default 10000 ms.
+   */
+  registryTimeoutMs?: number;
 }
 
 export interface HealthRoutingOptions {
@@ -83,7 +88,7 @@ export const DEFAULT_BREAKER: BreakerOptions = {
   healthStaleMs: 600_000,
 };
 export const DEFAULT_BODY_LIMIT = 20 * 1024 * 1024;
-export { DEFAULT_MAX_RESPONSE_BYTES };
+export { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REGISTRY_TIMEOUT_MS };
 
 export interface ResolvedOptions {
   index: () => ProviderIndex | Promise<ProviderIndex>;
@@ -103,6 +108,7 @@ export interface ResolvedOptions {
   retry: RetryOptions;
   breaker: BreakerOptions;
   health: { intervalMs: number | undefined; timeoutMs: number; maxConcurrent: number };
+  registryTimeoutMs: number;
 }
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -172,13 +178,15 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
   if (options.providers === undefined) {
     throw new InvalidOptionError('providers', 'is required: an array of provider configs or an object with a list() method');
   }
-  const index = createIndexSource(options.providers);
   if (options.fetch !== undefined && typeof options.fetch !== 'function') {
     throw new InvalidOptionError('fetch', 'must be a fetch-compatible function (url, init) => Promise<Response>');
   }
   if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null || typeof options.logger.log !== 'function')) {
     throw new InvalidOptionError('logger', 'must be a winston logger (an object with log())');
   }
+  const logger = options.logger ?? defaultLogger();
+  const registryTimeoutMs = positiveMs(options.registryTimeoutMs, 'registryTimeoutMs', DEFAULT_REGISTRY_TIMEOUT_MS);
+  const index = createIndexSource(options.providers, 'providers', { timeoutMs: registryTimeoutMs, logger });
   if (options.logRequests !== undefined && typeof options.logRequests !== 'boolean') {
     throw new InvalidOptionError('logRequests', 'must be a boolean');
   }
@@ -203,7 +211,7 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
     index,
     providers: options.providers,
     fetch: options.fetch,
-    logger: options.logger ?? defaultLogger(),
+    logger,
     logRequests: options.logRequests ?? true,
     apiKeys,
     adminKey,
@@ -218,6 +226,7 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
       timeoutMs: positiveMs(health.timeoutMs, 'health.timeoutMs', 30_000),
       maxConcurrent: positiveInteger(health.maxConcurrent, 'health.maxConcurrent', 2, 10),
     },
+    registryTimeoutMs,
   };
   // Sockets only once every option has passed, so a bad option leaves nothing behind.
   const own = options.fetch === undefined ? createUndiciTransport() : undefined;

@@ -126,9 +126,13 @@ describe('createIndexSource and StaticProviderRegistry', () => {
     expectInvalid(() => createIndexSource(value as never), 'providers');
   });
 
-  it('validates what a registry lists when first asked, naming list()', async () => {
+  it('validates what a registry lists when first asked, naming list() (with no good list yet: provider_registry_unavailable)', async () => {
     const source = createIndexSource({ list: async () => [{ ...good, weight: 'heavy' as never }] });
-    await expect(Promise.resolve().then(source)).rejects.toMatchObject({ name: 'InvalidOptionError', option: 'providers.list()[0].weight' });
+    await expect(Promise.resolve().then(source)).rejects.toMatchObject({
+      name: 'RegistryUnavailableError',
+      code: 'provider_registry_unavailable',
+      cause: { name: 'InvalidOptionError', option: 'providers.list()[0].weight' },
+    });
   });
 
   it('reuses the index while list() returns the same array, and rebuilds it for a new one', async () => {

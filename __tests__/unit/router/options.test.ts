@@ -53,6 +53,8 @@ describe('createLlmProxyRouter options', () => {
     ["maxResponseBytes: 'lots'", { providers, maxResponseBytes: 'lots' }, 'maxResponseBytes'],
     ['maxResponseBytes: 0', { providers, maxResponseBytes: 0 }, 'maxResponseBytes'],
     ['maxResponseBytes: -1', { providers, maxResponseBytes: -1 }, 'maxResponseBytes'],
+    ['registryTimeoutMs: 0', { providers, registryTimeoutMs: 0 }, 'registryTimeoutMs'],
+    ["registryTimeoutMs: '10s'", { providers, registryTimeoutMs: '10s' }, 'registryTimeoutMs'],
   ])('rejects %s', (_name, options, option) => {
     const error = thrownBy(() => createLlmProxyRouter(options as LlmProxyOptions));
     expect(error).toMatchObject({ name: 'InvalidOptionError', code: 'invalid_option', option });
@@ -102,6 +104,12 @@ describe('resolved options', () => {
   ])('maxResponseBytes %p resolves to %p bytes', async (maxResponseBytes, bytes) => {
     const config = resolveOptions({ providers, logger: quiet, maxResponseBytes });
     expect(config.maxResponseBytes).toBe(bytes);
+    await config.closeTransport();
+  });
+
+  it('defaults registryTimeoutMs to 10 s', async () => {
+    const config = resolveOptions({ providers, logger: quiet });
+    expect(config.registryTimeoutMs).toBe(10_000);
     await config.closeTransport();
   });
 
