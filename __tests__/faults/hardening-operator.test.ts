@@ -7,7 +7,7 @@ import { jest } from '@jest/globals';
 import { buildApp, captureLogger, listen, provider } from '../kit/app.js';
 import { postJson } from '../kit/client.js';
 import { useUpstream } from '../kit/upstream.js';
-import { createLlmProxyRouter, HealthCheckService } from '../../lib/index.js';
+import { createHealthRouter, createLlmProxyRouter, HealthCheckService } from '../../lib/index.js';
 import type { ProviderConfig } from '../../lib/index.js';
 
 const upstream = useUpstream();
@@ -141,5 +141,37 @@ describe('the registry is bounded and keeps its last good list', () => {
       await service.close();
       jest.useRealTimers();
     }
+  });
+});
+
+describe('keys with whitespace are refused at construction, naming the option', () => {
+  const providers = [provider('http://127.0.0.1:1/v1')];
+  const service = { checkProvider: async () => ({}) as never, checkProviders: async () => ({}) as never };
+
+  it.each<[string, () => unknown, string]>([
+    ['an apiKeys entry with a trailing newline', () => createLlmProxyRouter({ providers, apiKeys: ['sk-a', 'sk-b', 'sk-c\n'] }), 'apiKeys[2]'],
+    ['an apiKeys entry with CRLF', () => createLlmProxyRouter({ providers, apiKeys: ['sk-a\r\n'] }), 'apiKeys[0]'],
+    ['an apiKeys entry with a leading space', () => createLlmProxyRouter({ providers, apiKeys: ['sk-a', ' sk-b'] }), 'apiKeys[1]'],
+    ['an apiKeys entry with a space inside', () => createLlmProxyRouter({ providers, apiKeys: ['sk a'] }), 'apiKeys[0]'],
+    ['an adminKey with a trailing newline', () => createLlmProxyRouter({ providers, adminKey: 'admin-key\n' }), 'adminKey'],
+    ['an adminKey with a tab', () => createLlmProxyRouter({ providers, adminKey: '\tadmin-key' }), 'adminKey'],
+    ['an adminKey with a no-break space', () => createLlmProxyRouter({ providers, adminKey: 'admin-key\u00a0' }), 'adminKey'],
+    ["createHealthRouter's adminKey with a trailing newline", () => createHealthRouter({ service, adminKey: 'admin-key\n' }), 'adminKey'],
+  ])('%s', (_name, construct, option) => {
+    let thrown: unknown;
+    try {
+      construct();
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ name: 'InvalidOptionError', code: 'invalid_option', option });
+    expect((thrown as Error).message).toContain(`\`${option}\``);
+    expect((thrown as Error).message).toMatch(/trim it/);
+  });
+
+  it('keys without whitespace are still accepted', async () => {
+    const router = createLlmProxyRouter({ providers, apiKeys: ['sk-a', 'sk-b'], adminKey: 'admin-key', logger: { log: () => undefined } });
+    expect(typeof createHealthRouter({ service, adminKey: 'admin-key' })).toBe('function');
+    await router.close();
   });
 });

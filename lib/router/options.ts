@@ -113,6 +113,16 @@ export interface ResolvedOptions {
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
+/**
+ * A key with whitespace can never match a bearer token, so it would lock everyone out without a
+ * word; it is nearly always a key read from a file with its trailing newline.
+ */
+function checkKeySpacing(key: string, option: string): void {
+  if (/\s/.test(key)) {
+    throw new InvalidOptionError(option, 'must not contain whitespace: trim it (a key read from a file usually ends with a newline)');
+  }
+}
+
 export function parseByteSize(value: number | string, option: string): number {
   if (typeof value === 'number' && Number.isInteger(value) && value > 0) {
     return value;
@@ -194,9 +204,11 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
   if (apiKeys !== undefined && typeof apiKeys !== 'function' && !(Array.isArray(apiKeys) && apiKeys.every((key) => typeof key === 'string' && key.length > 0))) {
     throw new InvalidOptionError('apiKeys', 'must be an array of non-empty strings or a function (key, req) => boolean');
   }
+  if (Array.isArray(apiKeys)) apiKeys.forEach((key, i) => checkKeySpacing(key, `apiKeys[${i}]`));
   if (adminKey !== undefined && (typeof adminKey !== 'string' || adminKey.length === 0)) {
     throw new InvalidOptionError('adminKey', 'must be a non-empty string');
   }
+  if (adminKey !== undefined) checkKeySpacing(adminKey, 'adminKey');
   const timeouts = options.timeouts ?? {};
   if (typeof timeouts !== 'object' || timeouts === null) {
     throw new InvalidOptionError('timeouts', 'must be an object { requestMs?, ttftMs?, streamIdleMs? }');
