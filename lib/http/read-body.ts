@@ -13,6 +13,11 @@ export interface JsonBody {
   /** The body as text; undefined when the host parsed the body. */
   raw: string | undefined;
   parsed: Record<string, unknown>;
+  /**
+   * @internal Where the top-level `model` value is in `raw`, once `modelSpan()` (proxy/rewrite-model)
+   * has scanned for it; null when there is none. Kept here so retries do not scan again.
+   */
+  modelSpan?: { start: number; end: number } | null;
 }
 
 type HostParsed = IncomingMessage & { body?: unknown; _body?: boolean };
@@ -81,7 +86,7 @@ function fromBytes(bytes: Buffer): JsonBody {
     throw invalidRequest(400, 'Request body is not valid UTF-8', 'invalid_encoding');
   }
   const raw = bytes.toString('utf8');
-  return { bytes, raw, parsed: asObject(parse(raw)) };
+  return { bytes, raw, parsed: asObject(parse(raw)), modelSpan: undefined };
 }
 
 /** Reads the body (or takes the host's parse), enforcing `limit` bytes and a JSON content type. */
@@ -97,7 +102,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
       return fromBytes(host.body);
     }
     if (typeof host.body === 'string') {
-      return { raw: host.body, parsed: asObject(parse(host.body)) };
+      return { raw: host.body, parsed: asObject(parse(host.body)), modelSpan: undefined };
     }
     return { raw: undefined, parsed: asObject(host.body) };
   }

@@ -107,8 +107,6 @@ export function topLevelModelSpan(raw: string): Span | undefined {
   return found;
 }
 
-const spans = new WeakMap<JsonBody, Span | null>();
-
 /**
  * The span of the body's top-level `model` value (undefined when the host parsed the body or it
  * has none), scanned once per body. Throws the 400 `duplicate_key` `HttpError` (param `model`)
@@ -116,12 +114,8 @@ const spans = new WeakMap<JsonBody, Span | null>();
  */
 export function modelSpan(body: JsonBody): Span | undefined {
   if (body.raw === undefined) return undefined;
-  let span = spans.get(body);
-  if (span === undefined) {
-    span = topLevelModelSpan(body.raw) ?? null;
-    spans.set(body, span);
-  }
-  return span ?? undefined;
+  if (body.modelSpan === undefined) body.modelSpan = topLevelModelSpan(body.raw) ?? null;
+  return body.modelSpan ?? undefined;
 }
 
 function splice(raw: string, span: Span, upstreamModel: string): string {
