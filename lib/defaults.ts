@@ -50,3 +50,9 @@ export const DEFAULT_KEEP_ALIVE_MS = 30_000;
 
 /** How long `router.close()` lets in-flight requests finish. */
 export const DEFAULT_CLOSE_GRACE_MS = 10_000;
+
+/** The most the proxy reads of an answer it holds whole (compressed or error answers): far above any chat or embeddings answer, far below what a decompression bomb decodes to. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** How long a provider registry's `list()` may take before a request gets a 503. */
+export const DEFAULT_REGISTRY_TIMEOUT_MS = 10_000;

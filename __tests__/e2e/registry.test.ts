@@ -95,24 +95,24 @@ describe('registry-backed router', () => {
     await router.close();
   });
 
-  it('answers an OpenAI-shaped 500 without details when list() rejects', async () => {
+  it('answers an OpenAI-shaped 503 provider_registry_unavailable without details when list() rejects and no list was good yet', async () => {
     const registry = { list: async (): Promise<ProviderConfig[]> => Promise.reject(new Error('db down at postgres://admin:pw@db.internal')) };
     const { app, router } = buildApp({ providers: registry });
     for (const res of [await request(app).post('/llm/v1/chat/completions').send(chat()), await request(app).get('/llm/v1/models')]) {
-      expect(res.status).toBe(500);
-      expect(res.body.error).toMatchObject({ type: 'server_error', message: expect.any(String) });
+      expect(res.status).toBe(503);
+      expect(res.body.error).toMatchObject({ type: 'server_error', code: 'provider_registry_unavailable', message: expect.any(String) });
       expect(JSON.stringify(res.body)).not.toMatch(/postgres|db\.internal|pw/);
     }
     expect(first.requests).toHaveLength(0);
     await router.close();
   });
 
-  it('answers 500 (not 502) when list() returns an invalid config, naming nothing secret', async () => {
+  it('answers 503 (not 502) when list() returns an invalid config and no list was good yet, naming nothing secret', async () => {
     const registry = databaseRegistry([provider(first.baseUrl, { baseUrl: 'not a url' })]);
     const { app, router, entries } = buildApp({ providers: registry });
     const res = await request(app).post('/llm/v1/chat/completions').send(chat());
-    expect(res.status).toBe(500);
-    expect(res.body.error.type).toBe('server_error');
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({ type: 'server_error', code: 'provider_registry_unavailable' });
     expect(JSON.stringify(entries)).toContain('providers.list()[0].baseUrl');
     await router.close();
   });

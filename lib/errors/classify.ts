@@ -1,11 +1,11 @@
 /** Turns anything thrown by a fetch implementation, undici or the proxy into an HTTP answer. */
 
-export type ErrorKind = 'connection' | 'timeout' | 'client_disconnect' | 'request';
+export type ErrorKind = 'connection' | 'timeout' | 'client_disconnect' | 'request' | 'response_too_large';
 
 export interface ClassifiedError {
   kind: ErrorKind;
   status: 502 | 504 | 499;
-  code: 'upstream_connection_error' | 'upstream_timeout' | 'client_closed_request' | 'upstream_request_error';
+  code: 'upstream_connection_error' | 'upstream_timeout' | 'client_closed_request' | 'upstream_request_error' | 'upstream_response_too_large';
   /** Safe to show to clients: never contains URLs, hosts or keys. */
   message: string;
 }
@@ -34,6 +34,12 @@ const REQUEST: ClassifiedError = {
   code: 'upstream_request_error',
   message: 'The request to the upstream provider failed',
 };
+const RESPONSE_TOO_LARGE: ClassifiedError = {
+  kind: 'response_too_large',
+  status: 502,
+  code: 'upstream_response_too_large',
+  message: 'The upstream response is larger than the proxy accepts',
+};
 
 /** Error codes and names, as Node, undici, node-fetch and this package set them. */
 const BY_CODE: Record<string, ClassifiedError> = {
@@ -52,11 +58,13 @@ const BY_CODE: Record<string, ClassifiedError> = {
   UND_ERR_BODY_TIMEOUT: TIMEOUT,
   upstream_timeout: TIMEOUT,
   client_closed_request: CLIENT_DISCONNECT,
+  upstream_response_too_large: RESPONSE_TOO_LARGE,
 };
 const BY_NAME: Record<string, ClassifiedError> = {
   TimeoutError: TIMEOUT,
   UpstreamTimeoutError: TIMEOUT,
   ClientClosedRequestError: CLIENT_DISCONNECT,
+  UpstreamResponseTooLargeError: RESPONSE_TOO_LARGE,
 };
 
 const MAX_CAUSE_DEPTH = 8;

@@ -4,7 +4,7 @@
  */
 
 /** Codes of the errors this package creates itself. */
-export type LlmProxyErrorCode = 'invalid_option' | 'upstream_timeout' | 'client_closed_request';
+export type LlmProxyErrorCode = 'invalid_option' | 'upstream_timeout' | 'client_closed_request' | 'upstream_response_too_large' | 'provider_registry_unavailable';
 
 /** Base class: a `code` callers can switch on, the HTTP status it maps to, and the `cause`. */
 export class LlmProxyError extends Error {
@@ -46,5 +46,27 @@ export class ClientClosedRequestError extends LlmProxyError {
   constructor() {
     super('client_closed_request', 499, 'The client closed the request');
     this.name = 'ClientClosedRequestError';
+  }
+}
+
+/** An upstream answer (as decoded) passed `maxResponseBytes`; reading stopped and the request was aborted. */
+export class UpstreamResponseTooLargeError extends LlmProxyError {
+  readonly maxBytes: number;
+
+  constructor(maxBytes: number) {
+    super('upstream_response_too_large', 502, `The upstream response is larger than the limit of ${maxBytes} bytes`);
+    this.name = 'UpstreamResponseTooLargeError';
+    this.maxBytes = maxBytes;
+  }
+}
+
+/**
+ * The provider registry has no usable list: `list()` did not settle within `registryTimeoutMs`,
+ * or it failed (threw, rejected, or returned an invalid list) before any list was good. Maps to 503.
+ */
+export class RegistryUnavailableError extends LlmProxyError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('provider_registry_unavailable', 503, message, options);
+    this.name = 'RegistryUnavailableError';
   }
 }

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { classifyError } from '../errors/classify.js';
 import type { UpstreamResponse, UpstreamTransport } from '../transport/types.js';
 import { upstreamHeaders } from '../registry/upstream-headers.js';
+import { endpointUrl } from '../registry/endpoint.js';
 import type { ResolvedModel, ResolvedProvider } from '../registry/types.js';
 import type { ModelHealth } from './types.js';
 
@@ -126,7 +127,7 @@ export async function probeModel(
   try {
     const response = await untilAborted(
       transport({
-        url: provider.baseUrl + path,
+        url: endpointUrl(provider, path),
         method: 'POST',
         headers: upstreamHeaders(provider, `health-${randomUUID()}`),
         body: Buffer.from(JSON.stringify(body)),

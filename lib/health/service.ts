@@ -4,6 +4,7 @@
  */
 import pLimit from 'p-limit';
 import type { LimitFunction } from 'p-limit';
+import { DEFAULT_REGISTRY_TIMEOUT_MS } from '../defaults.js';
 import { InvalidOptionError } from '../errors/errors.js';
 import { positiveInteger, positiveMs } from '../util/option-checks.js';
 import { createFetchTransport } from '../transport/fetch-transport.js';
@@ -30,8 +31,12 @@ export interface HealthCheckServiceOptions {
   logger?: LogSink;
   /** Called with every provider report as it completes, e.g. to steer routing. Errors it throws are ignored. */
   onReport?: (report: ProviderHealthReport) => void;
+  /** How long a registry's `list()` may take before a check rejects (code `provider_registry_unavailable`). Default 10000 ms. */
+  registryTimeoutMs?: number;
   /** @internal The router shares its own transport; wins over `fetch`, and `close()` leaves it open. */
   transport?: UpstreamTransport;
+  /** @internal The router shares its own index source (and so its last good registry list); wins over `providers`. */
+  index?: () => ProviderIndex | Promise<ProviderIndex>;
 }
 
 type Plan = { provider: ResolvedProvider; models: [string, ResolvedModel][] };
@@ -87,7 +92,6 @@ export class HealthCheckService {
     if (options.providers === undefined) {
       throw new InvalidOptionError('providers', 'is required: an array of provider configs or an object with a list() method');
     }
-    this.#index = createIndexSource(options.providers);
     if (options.fetch !== undefined && typeof options.fetch !== 'function') {
       throw new InvalidOptionError('fetch', 'must be a fetch-compatible function (url, init) => Promise<Response>');
     }
@@ -95,6 +99,8 @@ export class HealthCheckService {
       throw new InvalidOptionError('logger', 'must be a winston logger (an object with log())');
     }
     this.#logger = options.logger;
+    const timeoutMs = positiveMs(options.registryTimeoutMs, 'registryTimeoutMs', DEFAULT_REGISTRY_TIMEOUT_MS);
+    this.#index = options.index ?? createIndexSource(options.providers, 'providers', { timeoutMs, logger: options.logger });
     if (options.onReport !== undefined && typeof options.onReport !== 'function') {
       throw new InvalidOptionError('onReport', 'must be a function (report) => void');
     }

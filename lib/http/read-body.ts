@@ -13,6 +13,11 @@ export interface JsonBody {
   /** The body as text; undefined when the host parsed the body. */
   raw: string | undefined;
   parsed: Record<string, unknown>;
+  /**
+   * @internal Where the top-level `model` value is in `raw`, once `modelSpan()` (proxy/rewrite-model)
+   * has scanned for it; null when there is none. Kept here so retries do not scan again.
+   */
+  modelSpan?: { start: number; end: number } | null;
 }
 
 type HostParsed = IncomingMessage & { body?: unknown; _body?: boolean };
@@ -37,7 +42,9 @@ function collect(req: IncomingMessage, limit: number): Promise<Buffer> {
       size += chunk.length;
       if (size > limit) {
         cleanup();
-        req.resume(); // drain what is left so the 413 can be read by the client
+        // Discard what is in flight while the 413 goes out; the answer closes the connection
+        // (see sendJson), so an endless upload is not read on.
+        req.resume();
         reject(tooLarge(limit));
         return;
       }
@@ -79,7 +86,7 @@ function fromBytes(bytes: Buffer): JsonBody {
     throw invalidRequest(400, 'Request body is not valid UTF-8', 'invalid_encoding');
   }
   const raw = bytes.toString('utf8');
-  return { bytes, raw, parsed: asObject(parse(raw)) };
+  return { bytes, raw, parsed: asObject(parse(raw)), modelSpan: undefined };
 }
 
 /** Reads the body (or takes the host's parse), enforcing `limit` bytes and a JSON content type. */
@@ -95,13 +102,13 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
       return fromBytes(host.body);
     }
     if (typeof host.body === 'string') {
-      return { raw: host.body, parsed: asObject(parse(host.body)) };
+      return { raw: host.body, parsed: asObject(parse(host.body)), modelSpan: undefined };
     }
     return { raw: undefined, parsed: asObject(host.body) };
   }
   const declared = Number(req.headers['content-length']);
   if (declared > limit) {
-    req.resume();
+    req.resume(); // as in collect(): discarded until the 413 closes the connection
     throw tooLarge(limit);
   }
   return fromBytes(await collect(req, limit));

@@ -41,7 +41,16 @@ function pathOf(req: IncomingMessage): string {
   // Express rewrites req.url inside routers; originalUrl is what the host app received.
   const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
   const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
+  const end = query === -1 ? url.length : query;
+  if (url.charCodeAt(0) !== 0x2f) {
+    // A target in absolute form (`http://host/path`): the path alone, as for any other request.
+    const scheme = url.indexOf('://');
+    if (scheme !== -1 && scheme < end) {
+      const slash = url.indexOf('/', scheme + 3);
+      return slash === -1 || slash > end ? '/' : url.slice(slash, end);
+    }
+  }
+  return url.slice(0, end);
 }
 
 /** Builds the entry from the request's state once it is over. */

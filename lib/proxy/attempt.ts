@@ -31,6 +31,8 @@ export interface AttemptInput {
   stream: boolean;
   requestMs: number;
   ttftMs: number;
+  /** The most read of an answer held whole; past it the attempt fails with `response_too_large`. */
+  maxResponseBytes: number;
   /** True for a status that could still move the request elsewhere. */
   mayFailOver: (status: number) => boolean;
   /** Receives the call before it is sent, so the caller can abort it when the client leaves. */
@@ -53,6 +55,11 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     input.onHeaders();
     const { status } = upstream;
     if (status >= 200 && status < 300 && isEventStream(upstream.headers)) {
+      if (upstream.headers['content-encoding'] !== undefined) {
+        // Left encoded (a coding the proxy cannot undo): passed on as opaque bytes, since a
+        // heartbeat or an error event written into it would corrupt it.
+        return { type: 'forward', call, upstream, head: [] };
+      }
       call.clearDeadline(); // from here the stream's own clocks (TTFT, idle) govern
       return { type: 'stream', call, upstream };
     }
@@ -66,7 +73,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       call.clearDeadline();
       return { type: 'answer', call, upstream, bytes: read.bytes };
     }
-    const bytes = await readAll(upstream.body);
+    const bytes = await readAll(upstream.body, input.maxResponseBytes);
     call.clearDeadline();
     return { type: 'answer', call, upstream, bytes };
   } catch (error) {

@@ -14,13 +14,14 @@ import type { RequestState } from '../http/request-state.js';
 import { requestState } from '../http/request-state.js';
 import type { LogSink } from '../logging/request-logger.js';
 import type { ProviderIndex } from '../registry/provider-index.js';
+import { endpointUrl } from '../registry/endpoint.js';
 import { upstreamHeaders } from '../registry/upstream-headers.js';
 import type { AttemptOutcome, FailoverPolicy, FailoverState } from '../resilience/failover.js';
 import type { UpstreamTransport } from '../transport/types.js';
 import type { AttemptResult } from './attempt.js';
 import { runAttempt } from './attempt.js';
 import { forwardBody, sendAnswer, sendError, sendNetworkError } from './deliver.js';
-import { upstreamBody } from './rewrite-model.js';
+import { modelSpan, upstreamBody } from './rewrite-model.js';
 import type { Shutdown } from './shutdown.js';
 import { deliverStream } from './stream.js';
 import type { UpstreamCall } from './upstream-call.js';
@@ -38,7 +39,8 @@ export interface ProxyTimeouts {
 
 /** What the handler needs, resolved once by the router. */
 export interface ProxyConfig {
-  index: () => ProviderIndex | Promise<ProviderIndex>;
+  /** The current provider index; rejects with an `HttpError` (503 or 500) when the registry fails. */
+  index: () => Promise<ProviderIndex>;
   transport: UpstreamTransport;
   failover: FailoverPolicy;
   /** Statuses that may move a request elsewhere (`retry.onStatus`). */
@@ -46,6 +48,8 @@ export interface ProxyConfig {
   timeouts: ProxyTimeouts;
   heartbeatMs: number;
   bodyLimit: number;
+  /** The most read of an answer held whole. */
+  maxResponseBytes: number;
   logger: LogSink;
   shutdown: Shutdown;
   /** Read token usage from answers (the request log, metrics and hooks want it). */
@@ -68,15 +72,6 @@ function validate(parsed: Record<string, unknown>): { model: string; stream: boo
     throw invalidRequest(400, '`stream` must be a boolean', 'invalid_type', 'stream');
   }
   return { model, stream: stream === true };
-}
-
-async function currentIndex(config: ProxyConfig): Promise<ProviderIndex> {
-  try {
-    return await config.index();
-  } catch (error) {
-    config.logger.log('error', 'provider registry failed', { error: error instanceof Error ? error.message : String(error) });
-    throw new HttpError(500, openAiError('The provider registry is unavailable', 'server_error', 'provider_registry_error'));
-  }
 }
 
 function clientLeft(state: RequestState): void {
@@ -113,8 +108,9 @@ export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRo
     try {
       const body = await readJsonBody(req, config.bodyLimit);
       const { model, stream } = validate(body.parsed);
+      modelSpan(body); // a second top-level `model` is refused before anything is looked up
       state.model = model;
-      const index = await currentIndex(config);
+      const index = await config.index();
       failover = policy.start(model, index.candidates(model));
       if (!failover) {
         throw new HttpError(404, openAiError(`The model \`${model}\` does not exist or is not served by any enabled provider`, 'invalid_request_error', 'model_not_found', 'model'));
@@ -129,12 +125,13 @@ export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRo
         const result = await runAttempt({
           transport: config.transport,
           method: route.method,
-          url: provider.baseUrl + route.upstreamPath,
+          url: endpointUrl(provider, route.upstreamPath),
           headers: upstreamHeaders(provider, state.requestId),
           body: upstreamBody(body, upstreamModel),
           stream,
           requestMs: timeouts.requestMs,
           ttftMs: timeouts.ttftMs,
+          maxResponseBytes: config.maxResponseBytes,
           mayFailOver,
           onCall: (current) => {
             call = current;

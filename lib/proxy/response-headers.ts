@@ -3,7 +3,9 @@ import type { ServerResponse } from 'node:http';
 
 /**
  * Upstream response headers the client never sees: hop-by-hop headers, cookies the host did not
- * set, and the ones the proxy recomputes (length, encoding, request id, timing).
+ * set, and the ones the proxy recomputes (length, request id, timing). `content-encoding` is not
+ * one: the transport removes it when it decoded the body, so when it is still there it describes
+ * the bytes the client gets.
  */
 const DROPPED = new Set([
   'connection',
@@ -18,7 +20,6 @@ const DROPPED = new Set([
   'set-cookie',
   'set-cookie2',
   'content-length',
-  'content-encoding',
   'x-request-id',
   'server-timing',
   'date',

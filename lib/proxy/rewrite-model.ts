@@ -1,74 +1,121 @@
 /**
  * Swaps the body's `model` for the upstream name, leaving every other byte as the client sent
  * it: number formats, key order, whitespace and escapes survive.
+ *
+ * The top-level `model` is found by a JSON scan, not a pattern: a key spelled with escapes
+ * (`"\u006dodel"`) is `model` to every parser, so it is the one mapped, and `model` keys nested in
+ * other values are left alone. A body with two top-level `model` keys is refused, since parsers
+ * disagree on which one wins.
  */
+import type { HttpError } from '../errors/openai-error.js';
 import { invalidRequest } from '../errors/openai-error.js';
 import type { JsonBody } from '../http/read-body.js';
 
-const MODEL_KEY = /"model"\s*:\s*("(?:[^"\\]|\\.)*")/g;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-
-interface Span {
+/** Where a value's JSON text starts and ends (exclusive) in the raw body. */
+export interface Span {
   start: number;
   end: number;
 }
 
-/** Index just past the string starting at `start` (a quote). */
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+/** `"\u006d\u006f\u0064\u0065\u006c"`: the longest spelling of the key `model`, quotes included. */
+const MAX_MODEL_KEY_LENGTH = 2 + 5 * 6;
+
+export function duplicateModelKey(): HttpError {
+  return invalidRequest(400, 'The request body has more than one top-level `model` key', 'duplicate_key', 'model');
+}
+
+const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+function skipSpace(raw: string, i: number): number {
+  while (isSpace(raw.charCodeAt(i))) i++;
+  return i;
+}
+
+/** Index just past the string whose opening quote is at `start`; indexOf does the long jumps. */
 function stringEnd(raw: string, start: number): number {
-  let i = start + 1;
-  while (i < raw.length) {
-    const c = raw.charCodeAt(i);
-    if (c === BACKSLASH) i += 2;
-    else if (c === QUOTE) return i + 1;
-    else i += 1;
+  let quote = raw.indexOf('"', start + 1);
+  while (quote !== -1) {
+    let before = quote - 1;
+    while (raw.charCodeAt(before) === BACKSLASH) before--;
+    if ((quote - 1 - before) % 2 === 0) return quote + 1; // an even run of backslashes escapes nothing
+    quote = raw.indexOf('"', quote + 1);
   }
   return raw.length;
 }
 
-/**
- * The span of the top-level `model` value, found by a scan that tracks depth, for bodies where a
- * nested `"model"` key makes the one-regex fast path ambiguous. Iterative: any depth is fine.
- */
-function topLevelModelSpan(raw: string): Span | undefined {
-  let depth = 0;
-  let expectKey = false;
-  let found: Span | undefined;
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i];
-    if (c === '"') {
-      const end = stringEnd(raw, i);
-      if (depth === 1 && expectKey) {
-        expectKey = false;
-        const key = raw.slice(i, end);
-        if (key === '"model"' || (key.includes('\\') && JSON.parse(key) === 'model')) {
-          let v = end;
-          while (v < raw.length && raw[v] !== ':') v++;
-          v++;
-          while (v < raw.length && /\s/.test(raw[v])) v++;
-          // Duplicate keys: JSON.parse keeps the last one, so do we.
-          found = raw[v] === '"' ? { start: v, end: stringEnd(raw, v) } : undefined;
-        }
-      }
-      i = end - 1;
-    } else if (c === '{' || c === '[') {
-      depth++;
-      expectKey = c === '{' && depth === 1;
-    } else if (c === '}' || c === ']') {
-      depth--;
-    } else if (c === ',' && depth === 1) {
-      expectKey = true;
+/** Index just past the value starting at `i`; objects and arrays are skipped by depth alone. */
+function valueEnd(raw: string, i: number): number {
+  const first = raw.charCodeAt(i);
+  if (first === QUOTE) return stringEnd(raw, i);
+  if (first === OPEN_BRACE || first === OPEN_BRACKET) {
+    let depth = 0;
+    for (let j = i; j < raw.length; j++) {
+      const c = raw.charCodeAt(j);
+      if (c === QUOTE) j = stringEnd(raw, j) - 1;
+      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+      else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) return j + 1;
     }
+    return raw.length;
+  }
+  let j = i; // a number, true, false or null
+  while (j < raw.length) {
+    const c = raw.charCodeAt(j);
+    if (c === COMMA || c === CLOSE_BRACE || isSpace(c)) break;
+    j++;
+  }
+  return j;
+}
+
+function isModelKey(raw: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length === 7) return raw.startsWith('"model"', start);
+  if (length > MAX_MODEL_KEY_LENGTH || length < 8) return false;
+  const key = raw.slice(start, end);
+  return key.includes('\\') && JSON.parse(key) === 'model';
+}
+
+/**
+ * The span of the top-level `model` value in `raw`, a JSON object's text that `JSON.parse`
+ * accepted. Walks the top level only, iteratively (any depth is fine). Throws the 400
+ * `duplicate_key` error when `model` is a top-level key more than once, in any spelling.
+ */
+export function topLevelModelSpan(raw: string): Span | undefined {
+  let i = skipSpace(raw, 0);
+  if (raw.charCodeAt(i) !== OPEN_BRACE) return undefined;
+  i = skipSpace(raw, i + 1);
+  let found: Span | undefined;
+  while (raw.charCodeAt(i) === QUOTE) {
+    const keyEnd = stringEnd(raw, i);
+    const isModel = isModelKey(raw, i, keyEnd);
+    const start = skipSpace(raw, skipSpace(raw, keyEnd) + 1); // past the colon
+    const end = valueEnd(raw, start);
+    if (isModel) {
+      if (found) throw duplicateModelKey();
+      found = { start, end };
+    }
+    i = skipSpace(raw, end);
+    if (raw.charCodeAt(i) !== COMMA) break;
+    i = skipSpace(raw, i + 1);
   }
   return found;
 }
 
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+/**
+ * The span of the body's top-level `model` value (undefined when the host parsed the body or it
+ * has none), scanned once per body. Throws the 400 `duplicate_key` `HttpError` (param `model`)
+ * for a body with more than one top-level `model` key: call it where the body is validated.
+ */
+export function modelSpan(body: JsonBody): Span | undefined {
+  if (body.raw === undefined) return undefined;
+  if (body.modelSpan === undefined) body.modelSpan = topLevelModelSpan(body.raw) ?? null;
+  return body.modelSpan ?? undefined;
 }
 
 function splice(raw: string, span: Span, upstreamModel: string): string {
@@ -77,6 +124,7 @@ function splice(raw: string, span: Span, upstreamModel: string): string {
 
 /** The upstream request body: the client's own bytes, uncopied, when the model name is unchanged. */
 export function upstreamBody(body: JsonBody, upstreamModel: string): Buffer {
+  modelSpan(body); // a duplicate key never reaches the upstream, whatever the mapping
   if (body.bytes !== undefined && body.parsed.model === upstreamModel) return body.bytes;
   return Buffer.from(rewriteModel(body, upstreamModel));
 }
@@ -84,19 +132,9 @@ export function upstreamBody(body: JsonBody, upstreamModel: string): Buffer {
 export function rewriteModel(body: JsonBody, upstreamModel: string): string {
   const { raw, parsed } = body;
   if (raw !== undefined) {
-    if (parsed.model === upstreamModel) {
-      return raw;
-    }
-    MODEL_KEY.lastIndex = 0;
-    const first = MODEL_KEY.exec(raw);
-    // One "model" key in the whole body holding the parsed value can only be the top-level one.
-    if (first && MODEL_KEY.exec(raw) === null && safeParse(first[1]) === parsed.model) {
-      const start = first.index + first[0].length - first[1].length;
-      return splice(raw, { start, end: start + first[1].length }, upstreamModel);
-    }
-    const span = topLevelModelSpan(raw);
-    if (span) {
-      return splice(raw, span, upstreamModel);
+    const span = modelSpan(body);
+    if (span && raw.charCodeAt(span.start) === QUOTE) {
+      return parsed.model === upstreamModel ? raw : splice(raw, span, upstreamModel);
     }
   }
   try {

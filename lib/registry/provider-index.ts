@@ -1,7 +1,9 @@
 /** Lookups derived from a list of provider configs: by id, and by client-facing model. */
 import type { ProviderConfig, ProviderRegistry, ResolvedProvider } from './types.js';
 import { resolveProviders } from './validate.js';
-import { InvalidOptionError } from '../errors/errors.js';
+import { DEFAULT_REGISTRY_TIMEOUT_MS } from '../defaults.js';
+import { InvalidOptionError, RegistryUnavailableError } from '../errors/errors.js';
+import type { LogSink } from '../logging/request-logger.js';
 
 export class ProviderIndex {
   readonly providers: readonly ResolvedProvider[];
@@ -56,14 +58,30 @@ export class StaticProviderRegistry implements ProviderRegistry {
   }
 }
 
+export interface IndexSourceOptions {
+  /** How long a registry's `list()` may take before the source rejects. Default 10000 ms. */
+  timeoutMs?: number;
+  /** Where a registry's invalid list or failure is reported (at `error`); none by default. */
+  logger?: LogSink;
+}
+
+const isInvalidOption = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === 'invalid_option';
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 /**
  * Turns `providers` (an array or a registry) into a function returning the current index.
- * An array is validated at once; a registry's `list()` result is validated when first seen and
- * its index reused for as long as `list()` returns the same array.
+ * An array is validated at once. A registry's `list()` result is validated when first seen and
+ * its index reused for as long as `list()` returns the same array; callers that come while a
+ * `list()` is pending share it. The registry keeps its last good list, as a proxy keeps its last
+ * good config: a list that fails validation, or a `list()` that throws or rejects, is logged and
+ * the last good list serves on. With no good list yet, or when `list()` does not settle within
+ * `timeoutMs`, the source rejects with a `RegistryUnavailableError` (code
+ * `provider_registry_unavailable`, status 503).
  */
 export function createIndexSource(
   providers: readonly ProviderConfig[] | ProviderRegistry,
   option = 'providers',
+  options: IndexSourceOptions = {},
 ): () => ProviderIndex | Promise<ProviderIndex> {
   if (Array.isArray(providers)) {
     const index = new ProviderIndex(resolveProviders(providers, option));
@@ -73,17 +91,82 @@ export function createIndexSource(
     throw new InvalidOptionError(option, 'must be an array of provider configs or an object with a list() method');
   }
   const registry = providers as ProviderRegistry;
-  const cache = new WeakMap<readonly ProviderConfig[], ProviderIndex>();
-  const indexOf = (configs: readonly ProviderConfig[]): ProviderIndex => {
-    let index = cache.get(configs);
-    if (!index) {
-      index = new ProviderIndex(resolveProviders(configs, `${option}.list()`));
-      cache.set(configs, index);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_REGISTRY_TIMEOUT_MS;
+  const where = `${option}.list()`;
+  const valid = new WeakMap<object, ProviderIndex>();
+  /** Lists that failed validation, so one bad list is validated and logged once. */
+  const invalid = new WeakSet<object>();
+  let lastGood: ProviderIndex | undefined;
+  let pending: Promise<ProviderIndex> | undefined;
+
+  const report = (message: string, error: unknown): void => {
+    try {
+      options.logger?.log('error', message, { error: messageOf(error) });
+    } catch {
+      // a logger that throws must not take the registry down with it
     }
+  };
+  /** The last good list when there is one; else the 503 error. */
+  const fallBack = (message: string, error: unknown): ProviderIndex => {
+    if (lastGood) return lastGood;
+    throw new RegistryUnavailableError(`The provider registry is unavailable: ${message}`, { cause: error });
+  };
+  const indexOf = (configs: unknown): ProviderIndex => {
+    const key = typeof configs === 'object' && configs !== null ? configs : undefined;
+    let index = key && valid.get(key);
+    if (!index) {
+      if (key && invalid.has(key)) return fallBack('its list is invalid', undefined);
+      try {
+        index = new ProviderIndex(resolveProviders(configs as readonly ProviderConfig[], where));
+      } catch (error) {
+        if (!isInvalidOption(error)) throw error;
+        if (key) invalid.add(key);
+        report(`${where} returned an invalid provider list; ${lastGood ? 'the last good list serves on' : 'there is no good list yet'}`, error);
+        return fallBack('its list is invalid', error);
+      }
+      if (key) valid.set(key, index);
+    }
+    lastGood = index;
     return index;
   };
+  const failed = (error: unknown): ProviderIndex => {
+    report(`${where} failed; ${lastGood ? 'the last good list serves on' : 'there is no good list yet'}`, error);
+    return fallBack(`${where} failed`, error);
+  };
+
   return () => {
-    const listed = registry.list();
-    return listed instanceof Promise ? listed.then(indexOf) : indexOf(listed as readonly ProviderConfig[]);
+    if (pending) return pending;
+    let listed: ReturnType<ProviderRegistry['list']>;
+    try {
+      listed = registry.list();
+    } catch (error) {
+      return failed(error);
+    }
+    if (typeof (listed as Partial<PromiseLike<unknown>> | null)?.then !== 'function') return indexOf(listed);
+    const current = new Promise<ProviderIndex>((resolve, reject) => {
+      const settle = (make: () => ProviderIndex): void => {
+        clearTimeout(timer);
+        try {
+          resolve(make());
+        } catch (error) {
+          reject(error);
+        }
+      };
+      const timer = setTimeout(() => {
+        if (pending === current) pending = undefined; // the next caller asks the registry again
+        const error = new RegistryUnavailableError(`The provider registry is unavailable: ${where} did not settle within ${timeoutMs} ms`);
+        report(`${where} did not settle within ${timeoutMs} ms`, error);
+        reject(error);
+      }, timeoutMs);
+      timer.unref?.(); // a hung registry never keeps the host process alive
+      (listed as PromiseLike<readonly ProviderConfig[]>).then(
+        (configs) => settle(() => indexOf(configs)),
+        (error: unknown) => settle(() => failed(error)),
+      );
+    }).finally(() => {
+      if (pending === current) pending = undefined;
+    });
+    pending = current;
+    return current;
   };
 }

@@ -51,6 +51,14 @@ function resolveHeaders(where: string, value: unknown): Record<string, string> {
   return headers;
 }
 
+/** Trailing slashes of the path go (the endpoint path brings its own); the query, if any, stays last. */
+function trimBaseUrl(baseUrl: string): string {
+  const query = baseUrl.indexOf('?');
+  const path = (query === -1 ? baseUrl : baseUrl.slice(0, query)).replace(/\/+$/, '');
+  const search = query === -1 || query === baseUrl.length - 1 ? '' : baseUrl.slice(query);
+  return path + search;
+}
+
 /** Validates one provider config (`where` names it in errors, e.g. `providers[2]`). */
 export function resolveProvider(config: unknown, where: string): ResolvedProvider {
   if (!isPlainObject(config)) {
@@ -71,6 +79,10 @@ export function resolveProvider(config: unknown, where: string): ResolvedProvide
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || typeof c.baseUrl !== 'string') {
     throw new InvalidOptionError(`${where}.baseUrl`, 'must be an absolute http(s) URL such as https://api.openai.com/v1');
+  }
+  if (c.baseUrl.includes('#')) {
+    // A fragment never reaches a server, and the endpoint path would land after it.
+    throw new InvalidOptionError(`${where}.baseUrl`, 'must not have a fragment (#...); a query such as ?api-version=2024-10-21 is fine');
   }
   if (c.apiKey !== undefined && (typeof c.apiKey !== 'string' || !HEADER_VALUE.test(c.apiKey))) {
     throw new InvalidOptionError(`${where}.apiKey`, 'must be a string without control characters');
@@ -95,7 +107,7 @@ export function resolveProvider(config: unknown, where: string): ResolvedProvide
   return {
     id: c.id,
     key: c.key,
-    baseUrl: c.baseUrl.replace(/\/+$/, ''),
+    baseUrl: trimBaseUrl(c.baseUrl),
     apiKey: c.apiKey,
     weight,
     enabled: c.enabled ?? true,

@@ -6,6 +6,7 @@ import type { Api, ApiRoute } from '../apis/api.js';
 import { APIS } from '../apis/index.js';
 import { DEFAULT_CLOSE_GRACE_MS } from '../defaults.js';
 import { HttpError, openAiError } from '../errors/openai-error.js';
+import { registryError } from '../errors/registry-error.js';
 import { requestState } from '../http/request-state.js';
 import { sendJson } from '../http/respond.js';
 import { routerRequestLogger } from '../logging/request-logger.js';
@@ -22,7 +23,8 @@ import { clientAuth } from './client-auth.js';
 import type { Route } from './dispatch.js';
 import { chain, routeParams, routes } from './dispatch.js';
 import { mountHealth } from './mount-health.js';
-import type { LlmProxyOptions, ResolvedOptions } from './options.js';
+import type { ProviderIndex } from '../registry/provider-index.js';
+import type { LlmProxyOptions } from './options.js';
 import { resolveOptions } from './options.js';
 
 export interface CloseOptions {
@@ -47,10 +49,10 @@ function methodNotAllowed(api: Api, allow: string): RequestHandler {
 }
 
 /** A route the router answers itself; its errors are in the API's envelope. */
-function localHandler(api: Api, route: Extract<ApiRoute, { kind: 'local' }>, config: ResolvedOptions) {
+function localHandler(api: Api, route: Extract<ApiRoute, { kind: 'local' }>, index: () => Promise<ProviderIndex>) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
-      await route.handle({ req, res, index: config.index, params: routeParams(req) });
+      await route.handle({ req, res, index, params: routeParams(req) });
     } catch (error) {
       if (error instanceof HttpError) sendError(res, api, error);
       else throw error;
@@ -73,8 +75,17 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
   const breakers = new CircuitBreakers(config.breaker);
   const health = new HealthMarks(config.health.staleMs);
   const shutdown = new Shutdown();
+  // Registry failures become the API's 503 (or 500) wherever the index is needed.
+  const index = async () => {
+    try {
+      return await config.index();
+    } catch (error) {
+      throw registryError(error, config.logger);
+    }
+  };
   const proxyConfig: ProxyConfig = {
     ...config,
+    index,
     retryOnStatus: config.retry.onStatus,
     failover: new FailoverPolicy({ retry: config.retry, breakers, health, selector: new WeightedRoundRobin() }),
     shutdown,
@@ -96,7 +107,7 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
     };
     const auth = config.apiKeys === undefined ? [] : [clientAuth(config.apiKeys, config.logger, api)];
     for (const route of api.routes) {
-      const handler = route.kind === 'proxy' ? createProxyHandler(proxyConfig, api, route) : localHandler(api, route, config);
+      const handler = route.kind === 'proxy' ? createProxyHandler(proxyConfig, api, route) : localHandler(api, route, index);
       const entry = (table[route.path] ??= { methods: {}, otherwise: (_req, _res, next) => next() });
       entry.methods[route.method] = chain([...log, begin, ...auth, wrap(handler)]);
       const allow = Object.keys(entry.methods).join(', ') + (entry.methods.GET ? ', HEAD' : '');
@@ -119,6 +130,11 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {
       next(error);
+      return;
+    }
+    if ((error as { code?: unknown } | null)?.code === 'provider_registry_unavailable') {
+      const unavailable = registryError(error, config.logger); // the admin routes' registry timed out
+      sendJson(res, unavailable.status, unavailable.body);
       return;
     }
     try {

@@ -39,10 +39,22 @@ export interface Route {
   otherwise: RequestHandler;
 }
 
-/** The path Express would match: no query string, no trailing slash. */
-function pathOf(url: string): string {
+/**
+ * The path part of a target in absolute form (`http://host/p?q` gives `/p`), which HTTP/1.1
+ * servers must accept and Express routes by its path; undefined when the target has no scheme.
+ */
+function absoluteFormPath(url: string, end: number): string | undefined {
+  const scheme = url.indexOf('://');
+  if (scheme === -1 || scheme > end) return undefined;
+  const slash = url.indexOf('/', scheme + 3);
+  return slash === -1 || slash > end ? '/' : url.slice(slash, end);
+}
+
+/** The path Express would match: no scheme and host, no query string, no trailing slash. */
+export function pathOf(url: string): string {
   const query = url.indexOf('?');
-  let path = query === -1 ? url : url.slice(0, query);
+  const end = query === -1 ? url.length : query;
+  let path = url.charCodeAt(0) === 0x2f ? url.slice(0, end) : (absoluteFormPath(url, end) ?? url.slice(0, end));
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
   return path;
 }

@@ -84,6 +84,10 @@ export function createHealthRouter(options: HealthRouterOptions): Router {
   if (typeof options.adminKey !== 'string' || options.adminKey.length === 0) {
     throw new InvalidOptionError('adminKey', 'must be a non-empty string');
   }
+  if (/\s/.test(options.adminKey)) {
+    // It could never match a bearer token: nearly always a key read from a file with its newline.
+    throw new InvalidOptionError('adminKey', 'must not contain whitespace: trim it (a key read from a file usually ends with a newline)');
+  }
   const { service } = options;
   const before = [...(options.before ?? []), adminAuth(options.adminKey)];
   const router = express.Router();

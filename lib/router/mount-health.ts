@@ -36,7 +36,9 @@ export function mountHealth(router: Router, config: ResolvedOptions, log: Reques
       health.mark(report.provider_id, model.model, model.status === 'healthy');
     }
   };
-  const service = new HealthCheckService({ providers: config.providers, transport: config.transport, logger: config.logger, onReport });
+  // The router's own index source: one last good registry list, and its registryTimeoutMs bounds
+  // every background round (a round whose list() hangs ends, is logged, and the next one runs).
+  const service = new HealthCheckService({ providers: config.providers, index: config.index, transport: config.transport, logger: config.logger, onReport });
   if (config.adminKey !== undefined) {
     const status = () => ({ providers: [...latest.values()], breakers: pairReport(breakers, health) });
     router.use(createHealthRouter({ service, adminKey: config.adminKey, before: log, status }));

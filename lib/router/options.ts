@@ -1,6 +1,15 @@
 /** The router's public options and their validation into a resolved config, once, at construction. */
 import winston from 'winston';
-import { DEFAULT_BODY_LIMIT, DEFAULT_BREAKER, DEFAULT_HEALTH, DEFAULT_HEARTBEAT_MS, DEFAULT_RETRY, DEFAULT_TIMEOUTS } from '../defaults.js';
+import {
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_BREAKER,
+  DEFAULT_HEALTH,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_REGISTRY_TIMEOUT_MS,
+  DEFAULT_RETRY,
+  DEFAULT_TIMEOUTS,
+} from '../defaults.js';
 import { InvalidOptionError } from '../errors/errors.js';
 import { nonNegativeMs, positiveInteger, positiveMs } from '../util/option-checks.js';
 import type { ApiKeys } from '../http/keys.js';
@@ -44,12 +53,23 @@ export interface LlmProxyOptions {
   heartbeatMs?: number;
   /** Largest request body: bytes or a string like `'20mb'`. Default `'20mb'`. */
   bodyLimit?: number | string;
+  /**
+   * Largest upstream answer the proxy reads whole, as decoded (a compressed answer counts by what
+   * it decodes to): bytes or a string like `'64mb'`. Beyond it the answer is cut off with a 502
+   * `upstream_response_too_large`. Default `'64mb'`.
+   */
+  maxResponseBytes?: number | string;
   /** Failover and retries. */
   retry?: Partial<RetryOptions>;
   /** Circuit breaker per provider+model. */
   breaker?: Partial<BreakerOptions>;
   /** Health checks that steer routing (independent of `adminKey`). */
   health?: HealthRoutingOptions;
+  /**
+   * How long a registry's `list()` may take. Past it the request gets a 503
+   * `provider_registry_unavailable` (and a background health round ends). Default 10000 ms.
+   */
+  registryTimeoutMs?: number;
 }
 
 export interface TimeoutOptions {
@@ -87,12 +107,24 @@ export interface ResolvedOptions {
   timeouts: ProxyTimeouts;
   heartbeatMs: number;
   bodyLimit: number;
+  maxResponseBytes: number;
   retry: RetryOptions;
   breaker: BreakerOptions;
   health: { intervalMs: number | undefined; timeoutMs: number; maxConcurrent: number; staleMs: number };
+  registryTimeoutMs: number;
 }
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/**
+ * A key with whitespace can never match a bearer token, so it would lock everyone out without a
+ * word; it is nearly always a key read from a file with its trailing newline.
+ */
+function checkKeySpacing(key: string, option: string): void {
+  if (/\s/.test(key)) {
+    throw new InvalidOptionError(option, 'must not contain whitespace: trim it (a key read from a file usually ends with a newline)');
+  }
+}
 
 export function parseByteSize(value: number | string, option: string): number {
   if (typeof value === 'number' && Number.isInteger(value) && value > 0) {
@@ -190,10 +222,12 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
   if (options.providers === undefined) {
     throw new InvalidOptionError('providers', 'is required: an array of provider configs or an object with a list() method');
   }
-  const index = createIndexSource(options.providers);
   if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null || typeof options.logger.log !== 'function')) {
     throw new InvalidOptionError('logger', 'must be a winston logger (an object with log())');
   }
+  const logger = options.logger ?? defaultLogger();
+  const registryTimeoutMs = positiveMs(options.registryTimeoutMs, 'registryTimeoutMs', DEFAULT_REGISTRY_TIMEOUT_MS);
+  const index = createIndexSource(options.providers, 'providers', { timeoutMs: registryTimeoutMs, logger });
   if (options.logRequests !== undefined && typeof options.logRequests !== 'boolean') {
     throw new InvalidOptionError('logRequests', 'must be a boolean');
   }
@@ -201,20 +235,23 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
   if (apiKeys !== undefined && typeof apiKeys !== 'function' && !(Array.isArray(apiKeys) && apiKeys.every((key) => typeof key === 'string' && key.length > 0))) {
     throw new InvalidOptionError('apiKeys', 'must be an array of non-empty strings or a function (key, req) => boolean');
   }
+  if (Array.isArray(apiKeys)) apiKeys.forEach((key, i) => checkKeySpacing(key, `apiKeys[${i}]`));
   if (adminKey !== undefined && (typeof adminKey !== 'string' || adminKey.length === 0)) {
     throw new InvalidOptionError('adminKey', 'must be a non-empty string');
   }
+  if (adminKey !== undefined) checkKeySpacing(adminKey, 'adminKey');
   const health = objectOption(options.health, 'health');
   const resolved = {
     index,
     providers: options.providers,
-    logger: options.logger ?? defaultLogger(),
+    logger,
     logRequests: options.logRequests ?? true,
     apiKeys,
     adminKey,
     timeouts: resolveTimeouts(options.timeouts),
     heartbeatMs: nonNegativeMs(options.heartbeatMs, 'heartbeatMs', DEFAULT_HEARTBEAT_MS),
     bodyLimit: options.bodyLimit === undefined ? DEFAULT_BODY_LIMIT : parseByteSize(options.bodyLimit, 'bodyLimit'),
+    maxResponseBytes: options.maxResponseBytes === undefined ? DEFAULT_MAX_RESPONSE_BYTES : parseByteSize(options.maxResponseBytes, 'maxResponseBytes'),
     retry: resolveRetry(options.retry),
     breaker: resolveBreaker(options.breaker),
     health: {
@@ -223,6 +260,7 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
       maxConcurrent: positiveInteger(health.maxConcurrent, 'health.maxConcurrent', DEFAULT_HEALTH.maxConcurrent, DEFAULT_HEALTH.maxConcurrentLimit),
       staleMs: positiveMs(health.staleMs, 'health.staleMs', DEFAULT_HEALTH.staleMs),
     },
+    registryTimeoutMs,
   };
   // Sockets only once every option has passed, so a bad option leaves nothing behind.
   return { ...resolved, ...resolveTransport(options) };

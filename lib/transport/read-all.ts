@@ -1,19 +1,45 @@
-/** Reads a whole (non-streamed) upstream body. */
+/** Reads a whole (non-streamed) upstream body, up to a bound. */
 import type { Readable } from 'node:stream';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../defaults.js';
+import { UpstreamResponseTooLargeError } from '../errors/errors.js';
 
-export function readAll(body: Readable): Promise<Buffer> {
+
+/**
+ * Collects `body`. Once more than `maxBytes` have come it stops: the body is destroyed (which
+ * aborts the upstream request and stops a decoder from inflating further) and the promise
+ * rejects with an `UpstreamResponseTooLargeError` (code `upstream_response_too_large`).
+ */
+export function readAll(body: Readable, maxBytes = DEFAULT_MAX_RESPONSE_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
-    body.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
+    let settled = false;
+    const settle = (error: unknown, result?: Buffer): void => {
+      if (settled) return;
+      settled = true;
+      if (error === undefined) resolve(result!);
+      else reject(error);
+    };
+    const onData = (chunk: Buffer): void => {
+      if (settled) return;
       size += chunk.length;
-    });
-    body.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
-    body.once('error', reject);
+      if (size > maxBytes) {
+        const error = new UpstreamResponseTooLargeError(maxBytes);
+        chunks = []; // what was read is of no use now; let it go at once
+        body.removeListener('data', onData);
+        settle(error);
+        body.destroy(error);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    body.on('data', onData);
+    body.once('end', () => settle(undefined, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    // Stays attached after a settle: the destroy above emits the error it was given.
+    body.on('error', (error) => settle(error));
     body.once('close', () => {
       // A stream destroyed without an error (an abort) must still settle.
-      if (!body.readableEnded) reject(new Error('upstream body closed before its end'));
+      if (!body.readableEnded) settle(new Error('upstream body closed before its end'));
     });
   });
 }

@@ -30,7 +30,10 @@ export interface UpstreamRequest {
 
 export interface UpstreamResponse {
   status: number;
-  /** Lower-case names; `content-encoding` is gone when `body` was decoded. */
+  /**
+   * Lower-case names. `content-encoding` is gone when `body` was decoded; it stays when the
+   * body could not be decoded (an unknown coding in the list), and then describes `body`.
+   */
   headers: Record<string, string | string[] | undefined>;
   /** The body (decoded, unless an encoding is left in `headers`), chunk by chunk. */
   body: Readable;
@@ -45,7 +48,19 @@ export type UpstreamTransport = (request: UpstreamRequest) => Promise<UpstreamRe
 export type FetchLike = (
   url: string,
   // `body` is a Buffer (never a bare Uint8Array), so node-fetch's own typings accept this signature.
-  init: { method: string; headers: Record<string, string>; body?: Buffer; signal: AbortSignal },
+  init: {
+    method: string;
+    headers: Record<string, string>;
+    body?: Buffer;
+    signal: AbortSignal;
+    /** Always `'manual'`: a redirect is passed back as it came, so the provider's key never travels to another origin. */
+    redirect: 'manual';
+    /**
+     * Always `false`: node-fetch then hands the bytes over as they came and the transport decodes
+     * them (every layer or none); a WHATWG fetch ignores it and decodes by its own rule.
+     */
+    compress: false;
+  },
 ) => Promise<FetchLikeResponse>;
 
 export interface FetchLikeResponse {

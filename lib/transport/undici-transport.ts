@@ -8,7 +8,7 @@ import { Agent } from 'undici';
 import { DEFAULT_KEEP_ALIVE_MS } from '../defaults.js';
 import { InvalidOptionError } from '../errors/errors.js';
 import { positiveInteger, positiveMs } from '../util/option-checks.js';
-import { decodeBody } from './decode.js';
+import { decodeResponse } from './decode.js';
 import type { UpstreamResponse, UpstreamTransport } from './types.js';
 import type { SignalLike } from './undici-handler.js';
 import { dispatchRequest } from './undici-handler.js';
@@ -37,6 +37,11 @@ interface Target {
 }
 
 const MAX_CACHED_TARGETS = 1024;
+/**
+ * A dispatcher composed with undici's redirect interceptor follows redirects unless the request
+ * says 0, as undici's own fetch does: a redirect would carry the provider's key wherever it points.
+ */
+const NO_REDIRECTS = { maxRedirections: 0 } as Partial<Dispatcher.DispatchOptions>;
 
 export function createUndiciTransport(options: UndiciTransportOptions = {}): UndiciTransport {
   const connections = options.connections === undefined ? null : positiveInteger(options.connections, 'connections', 1);
@@ -76,7 +81,7 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
     const { origin, path } = targetOf(request.url);
     const { method, headers, body } = request;
     // The emitter form when the request has one: reading `signal` would create an AbortController.
-    return send(dispatcher, { origin, path, method, headers, body }, request.abort ?? request.signal).then(decoded);
+    return send(dispatcher, { origin, path, method, headers, body, ...NO_REDIRECTS }, request.abort ?? request.signal).then(decodeResponse);
   }) as UndiciTransport;
   transport.close = async () => {
     if (ownDispatcher) {
@@ -89,11 +94,4 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
 async function requestOn(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: SignalLike | undefined): Promise<UpstreamResponse> {
   const response = await dispatcher.request({ ...options, signal });
   return { status: response.statusCode, headers: response.headers as UpstreamResponse['headers'], body: response.body };
-}
-
-function decoded(response: UpstreamResponse): UpstreamResponse {
-  const encoding = response.headers['content-encoding'];
-  response.body = decodeBody(response.headers, response.body);
-  if (typeof encoding === 'string' && response.headers['content-encoding'] === undefined) response.decodedFrom = encoding;
-  return response;
 }

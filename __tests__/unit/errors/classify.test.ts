@@ -2,6 +2,7 @@
 import { FetchError, AbortError as NodeFetchAbortError } from 'node-fetch';
 import { errors as undiciErrors } from 'undici';
 import { classifyError, ClientClosedRequestError, UpstreamTimeoutError } from '../../../lib/errors/index.js';
+import { UpstreamResponseTooLargeError } from '../../../lib/errors/errors.js';
 import type { ErrorKind } from '../../../lib/errors/index.js';
 
 const STATUS: Record<ErrorKind, [number, string]> = {
@@ -9,6 +10,7 @@ const STATUS: Record<ErrorKind, [number, string]> = {
   timeout: [504, 'upstream_timeout'],
   client_disconnect: [499, 'client_closed_request'],
   request: [502, 'upstream_request_error'],
+  response_too_large: [502, 'upstream_response_too_large'],
 };
 
 const coded = (code: string, message = `boom ${code}`) => Object.assign(new Error(message), { code });
@@ -52,6 +54,10 @@ const table: [string, unknown, ErrorKind][] = [
   ['ClientClosedRequestError in a cause', globalFetchError(new ClientClosedRequestError()), 'client_disconnect'],
   ['client_closed_request code only', { code: 'client_closed_request' }, 'client_disconnect'],
   ['ClientClosedRequestError look-alike by name', { name: 'ClientClosedRequestError' }, 'client_disconnect'],
+  // an answer over maxResponseBytes
+  ['the proxy UpstreamResponseTooLargeError', new UpstreamResponseTooLargeError(1024), 'response_too_large'],
+  ['UpstreamResponseTooLargeError in a cause', new Error('read failed', { cause: new UpstreamResponseTooLargeError(1) }), 'response_too_large'],
+  ['upstream_response_too_large code only', { code: 'upstream_response_too_large' }, 'response_too_large'],
   // anything else
   ['null', null, 'request'],
   ['undefined', undefined, 'request'],

@@ -48,6 +48,22 @@ describe('requestIdFrom', () => {
   });
 });
 
+describe('buildLogEntry path', () => {
+  it.each([
+    ['/llm/v1/x?key=1', '/llm/v1/x'],
+    ['http://host:8080/llm/v1/x?key=1', '/llm/v1/x'],
+    ['https://user:pw@host/llm/v1/x', '/llm/v1/x'],
+    ['http://host', '/'],
+    ['http://host?a=/b', '/'],
+  ])('logs %s as %s (no scheme, host or query)', (originalUrl, path) => {
+    const req = Object.assign(fakeReq({}, '/x'), { originalUrl, method: 'POST' });
+    const res = { writableFinished: true, statusCode: 200, headersSent: true, getHeader: () => undefined } as unknown as http.ServerResponse;
+    const { meta, message } = buildLogEntry(req, res, requestState(req), performance.now());
+    expect(meta.path).toBe(path);
+    expect(message).toBe(`POST ${path} 200`);
+  });
+});
+
 describe('requestLogger', () => {
   it('refuses a missing logger, naming the option', () => {
     expect(() => requestLogger({} as never)).toThrow(/`logger`/);

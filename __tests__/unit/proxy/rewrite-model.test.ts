@@ -1,5 +1,5 @@
 /** `rewriteModel`: only the model's bytes change; anything ambiguous falls back to a safe re-serialisation. */
-import { rewriteModel, upstreamBody } from '../../../lib/proxy/rewrite-model.js';
+import { modelSpan, rewriteModel, topLevelModelSpan, upstreamBody } from '../../../lib/proxy/rewrite-model.js';
 
 const body = (raw: string) => ({ raw, parsed: JSON.parse(raw) as Record<string, unknown> });
 
@@ -43,13 +43,53 @@ describe('rewriteModel', () => {
     ['a nested string "model" after it', '{"model":"gpt-test", "tools":[{"function":{"name":"pick","model":"other"}}]}', '{"model":"upstream-model", "tools":[{"function":{"name":"pick","model":"other"}}]}'],
     ['a nested "model" in an array of objects', '{"messages":[{"model":"x"},{"model":"y"}] ,"model" : "gpt-test" }', '{"messages":[{"model":"x"},{"model":"y"}] ,"model" : "upstream-model" }'],
     ['a top-level key spelled with an escape', '{"metadata":{"model":"x"},"mod\\u0065l":"gpt-test"}', '{"metadata":{"model":"x"},"mod\\u0065l":"upstream-model"}'],
-    ['duplicate top-level keys (JSON.parse keeps the last)', '{"model":"first","model":"gpt-test"}', '{"model":"first","model":"upstream-model"}'],
     ['a string value containing braces and a fake key', '{"note":"{\\"model\\":\\"x\\"}","meta":{"model":"z"},"model":"gpt-test"}', '{"note":"{\\"model\\":\\"x\\"}","meta":{"model":"z"},"model":"upstream-model"}'],
   ])('rewrites only the top-level model when nested keys make it ambiguous: %s', (_name, raw, expected) => {
     const parsed = JSON.parse(raw) as Record<string, unknown>;
     const out = rewriteModel(body(raw), 'upstream-model');
     expect(out).toBe(expected);
     expect(JSON.parse(out)).toEqual({ ...parsed, model: 'upstream-model' });
+  });
+
+  it.each([
+    ['the only top-level key escaped, a nested "model" holding the same name', '{"\\u006dodel":"gpt-test","metadata":{"model":"gpt-test"}}', '{"\\u006dodel":"upstream-model","metadata":{"model":"gpt-test"}}'],
+    ['every letter escaped', '{"\\u006d\\u006f\\u0064\\u0065\\u006c" : "gpt-test","x":{"model":"gpt-test"}}', '{"\\u006d\\u006f\\u0064\\u0065\\u006c" : "upstream-model","x":{"model":"gpt-test"}}'],
+    ['upper-case hex escapes', '{"n":[{"model":"gpt-test"}],"mo\\u0044el":"x","mo\\u0064el":"gpt-test"}', '{"n":[{"model":"gpt-test"}],"mo\\u0044el":"x","mo\\u0064el":"upstream-model"}'],
+    ['a value string that reads "model" after an escaped quote', '{"\\u006dodel":"gpt-test","note":"x\\"model\\":\\"gpt-test"}', '{"\\u006dodel":"upstream-model","note":"x\\"model\\":\\"gpt-test"}'],
+    ['a key that ends in "model"', '{"x\\"model":"gpt-test","model":"gpt-test"}', '{"x\\"model":"gpt-test","model":"upstream-model"}'],
+    ['"model" as a value', '{"role":"model","model":"gpt-test","other":"model"}', '{"role":"model","model":"upstream-model","other":"model"}'],
+    ['strings ending in backslashes', '{"a":"\\\\","b":["\\\\\\\\\\"]"],"model":"gpt-test"}', '{"a":"\\\\","b":["\\\\\\\\\\"]"],"model":"upstream-model"}'],
+    ['numbers, literals and brackets in strings around it', '{"a":-1.5e+3,"b":true,"c":null,"d":[[],{}],"e":"}]{[","model" :\n"gpt-test"\n}', '{"a":-1.5e+3,"b":true,"c":null,"d":[[],{}],"e":"}]{[","model" :\n"upstream-model"\n}'],
+  ])('maps the key every parser reads as the top-level model: %s', (_name, raw, expected) => {
+    const out = rewriteModel(body(raw), 'upstream-model');
+    expect(out).toBe(expected);
+    expect(JSON.parse(out)).toEqual({ ...JSON.parse(raw), model: 'upstream-model' });
+  });
+
+  it('maps a top-level model nested under 100000 levels of other values (no recursion)', () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const raw = `{"deep":${deep},"model":"gpt-test"}`;
+    expect(rewriteModel({ raw, parsed: { model: 'gpt-test' } }, 'upstream-model')).toBe(`{"deep":${deep},"model":"upstream-model"}`);
+  });
+
+  it.each([
+    ['twice', '{"model":"gpt-test","model":"gpt-test"}'],
+    ['once escaped', '{"model":"gpt-test","messages":[],"\\u006dodel":"other"}'],
+    ['both escaped, whitespace around', '{ "mod\\u0065l" : "a" , "\\u006d\\u006f\\u0064\\u0065\\u006c" : "gpt-test" }'],
+    ['with a non-string first value', '{"model":{"x":1},"model":"gpt-test"}'],
+  ])('refuses a body with more than one top-level model key (%s)', (_name, raw) => {
+    const parsed = JSON.parse(raw) as Record<string, unknown>;
+    for (const target of ['upstream-model', String(parsed.model)]) {
+      expect(() => upstreamBody({ bytes: Buffer.from(raw), raw, parsed }, target)).toThrow(
+        expect.objectContaining({ name: 'HttpError', status: 400, body: { error: { message: expect.any(String), type: 'invalid_request_error', param: 'model', code: 'duplicate_key' } } }),
+      );
+    }
+    expect(() => modelSpan({ raw, parsed })).toThrow(expect.objectContaining({ status: 400 }));
+  });
+
+  it('leaves nested duplicates alone', () => {
+    const raw = '{"a":{"model":"x","model":"y"},"model":"gpt-test"}';
+    expect(topLevelModelSpan(raw)).toEqual({ start: raw.lastIndexOf('"gpt-test"'), end: raw.length - 1 });
   });
 
   it('re-serialises a body the host already parsed (no raw bytes)', () => {

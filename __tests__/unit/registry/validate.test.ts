@@ -24,6 +24,15 @@ describe('resolveProvider', () => {
     expect([...resolved.models]).toEqual([['gpt-4o', { upstream: 'gpt-4o-2024', healthCheck: undefined }]]);
   });
 
+  it.each([
+    ['https://x.openai.azure.com/openai/deployments/d?api-version=2024-10-21', 'https://x.openai.azure.com/openai/deployments/d?api-version=2024-10-21'],
+    ['https://x.openai.azure.com/openai/deployments/d//?api-version=2024-10-21&b=/c/', 'https://x.openai.azure.com/openai/deployments/d?api-version=2024-10-21&b=/c/'],
+    ['https://api.example.com/v1/?', 'https://api.example.com/v1'],
+    ['https://api.example.com/v1///', 'https://api.example.com/v1'],
+  ])('keeps the query of %s last, trimming the slashes of its path', (baseUrl, resolved) => {
+    expect(resolveProvider({ ...good, baseUrl }, 'p').baseUrl).toBe(resolved);
+  });
+
   it('lower-cases header names and accepts { model, healthCheck } mappings', () => {
     const resolved = resolveProvider({ ...good, headers: { 'X-Org': 'acme' }, models: { e: { model: 'emb', healthCheck: { mode: 'embedding' } } } }, 'p');
     expect(resolved.headers).toEqual({ 'x-org': 'acme' });
@@ -46,6 +55,8 @@ describe('resolveProvider', () => {
     ['relative baseUrl', { ...good, baseUrl: '/v1' }, 'providers[0].baseUrl'],
     ['ftp baseUrl', { ...good, baseUrl: 'ftp://example.com/v1' }, 'providers[0].baseUrl'],
     ['URL object baseUrl', { ...good, baseUrl: new URL('https://example.com/v1') }, 'providers[0].baseUrl'],
+    ['baseUrl with a fragment', { ...good, baseUrl: 'https://example.com/v1#frag' }, 'providers[0].baseUrl'],
+    ['baseUrl with an empty fragment', { ...good, baseUrl: 'https://example.com/v1?api-version=1#' }, 'providers[0].baseUrl'],
     ['numeric apiKey', { ...good, apiKey: 123 }, 'providers[0].apiKey'],
     ['apiKey with a newline', { ...good, apiKey: 'sk-1\r\nx-evil: 1' }, 'providers[0].apiKey'],
     ['missing models', { ...good, models: undefined }, 'providers[0].models'],
@@ -116,9 +127,13 @@ describe('createIndexSource and StaticProviderRegistry', () => {
     expectInvalid(() => createIndexSource(value as never), 'providers');
   });
 
-  it('validates what a registry lists when first asked, naming list()', async () => {
+  it('validates what a registry lists when first asked, naming list() (with no good list yet: provider_registry_unavailable)', async () => {
     const source = createIndexSource({ list: async () => [{ ...good, weight: 'heavy' as never }] });
-    await expect(Promise.resolve().then(source)).rejects.toMatchObject({ name: 'InvalidOptionError', option: 'providers.list()[0].weight' });
+    await expect(Promise.resolve().then(source)).rejects.toMatchObject({
+      name: 'RegistryUnavailableError',
+      code: 'provider_registry_unavailable',
+      cause: { name: 'InvalidOptionError', option: 'providers.list()[0].weight' },
+    });
   });
 
   it('reuses the index while list() returns the same array, and rebuilds it for a new one', async () => {

@@ -1,7 +1,7 @@
 import express from 'express';
 import type { RequestHandler } from 'express';
 import request from 'supertest';
-import { chain, routes } from '../../../lib/router/dispatch.js';
+import { chain, pathOf, routes } from '../../../lib/router/dispatch.js';
 
 const says =
   (text: string): RequestHandler =>
@@ -44,6 +44,21 @@ describe('routes', () => {
     expect((await request(app()).get('/api/v1/things/42')).text).toBe('one 42');
     expect((await request(app()).get('/api/v1/thingsx')).status).toBe(404);
     expect((await request(app()).get('/api/v1/things//')).text).toBe('host 404');
+  });
+});
+
+describe('pathOf', () => {
+  it.each([
+    ['/v1/things', '/v1/things'],
+    ['/v1/things/?a=b', '/v1/things'],
+    ['http://host/v1/things', '/v1/things'],
+    ['https://user@host:8443/v1/things/?x=http://other/y', '/v1/things'],
+    ['HTTP://HOST/v1/things', '/v1/things'],
+    ['http://host', '/'],
+    ['http://host?x=/y', '/'],
+    ['*', '*'],
+  ])('%s matches as %s', (url, path) => {
+    expect(pathOf(url)).toBe(path);
   });
 });
 

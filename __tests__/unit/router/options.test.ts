@@ -2,10 +2,10 @@
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import request from 'supertest';
-import { DEFAULT_BODY_LIMIT, DEFAULT_TIMEOUTS } from '../../../lib/defaults.js';
+import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUTS } from '../../../lib/defaults.js';
 import { createLlmProxyRouter } from '../../../lib/index.js';
 import type { LlmProxyOptions } from '../../../lib/index.js';
-import { parseByteSize } from '../../../lib/router/options.js';
+import { parseByteSize, resolveOptions } from '../../../lib/router/options.js';
 
 const providers = [{ id: 1, key: 'p', baseUrl: 'http://127.0.0.1:1/v1', models: { m: 'm' } }];
 const quiet = { log: () => undefined };
@@ -51,6 +51,11 @@ describe('createLlmProxyRouter options', () => {
     ["bodyLimit: '0.5b'", { providers, bodyLimit: '0.5b' }, 'bodyLimit'],
     ['bodyLimit: -5', { providers, bodyLimit: -5 }, 'bodyLimit'],
     ['bodyLimit: 1.5', { providers, bodyLimit: 1.5 }, 'bodyLimit'],
+    ["maxResponseBytes: 'lots'", { providers, maxResponseBytes: 'lots' }, 'maxResponseBytes'],
+    ['maxResponseBytes: 0', { providers, maxResponseBytes: 0 }, 'maxResponseBytes'],
+    ['maxResponseBytes: -1', { providers, maxResponseBytes: -1 }, 'maxResponseBytes'],
+    ['registryTimeoutMs: 0', { providers, registryTimeoutMs: 0 }, 'registryTimeoutMs'],
+    ["registryTimeoutMs: '10s'", { providers, registryTimeoutMs: '10s' }, 'registryTimeoutMs'],
   ])('rejects %s', (_name, options, option) => {
     const error = thrownBy(() => createLlmProxyRouter(options as LlmProxyOptions));
     expect(error).toMatchObject({ name: 'InvalidOptionError', code: 'invalid_option', option });
@@ -88,6 +93,29 @@ describe('createLlmProxyRouter options', () => {
     await request(app).post('/llm/v1/chat/completions').send({ model: 'm' }).expect(500);
     expect(seen).toMatchObject({ name: 'InvalidOptionError', option: 'options' });
     expect((seen as Error).message).toMatch(/createLlmProxyRouter\(\{ providers \}\)/);
+  });
+});
+
+describe('resolved options', () => {
+  it.each<[number | string | undefined, number]>([
+    [undefined, 64 * 1024 * 1024],
+    ['1kb', 1024],
+    [' 2 MB ', 2 * 1024 * 1024],
+    [4096, 4096],
+  ])('maxResponseBytes %p resolves to %p bytes', async (maxResponseBytes, bytes) => {
+    const config = resolveOptions({ providers, logger: quiet, maxResponseBytes });
+    expect(config.maxResponseBytes).toBe(bytes);
+    await config.closeTransport();
+  });
+
+  it('defaults registryTimeoutMs to 10 s', async () => {
+    const config = resolveOptions({ providers, logger: quiet });
+    expect(config.registryTimeoutMs).toBe(10_000);
+    await config.closeTransport();
+  });
+
+  it('defaults maxResponseBytes to 64 MB', () => {
+    expect(DEFAULT_MAX_RESPONSE_BYTES).toBe(64 * 1024 * 1024);
   });
 });
 
