@@ -1,6 +1,7 @@
 /**
  * A TCP relay on a free loopback port to a target port, which a test can cut (every connection
  * through it drops, new ones are refused) and restore: one client loses Redis while others keep it.
+ * It can also swallow what the target answers, so a command runs but its answer never arrives.
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -10,12 +11,15 @@ export interface TcpRelay {
   url: string;
   cut(): void;
   restore(): void;
+  /** Drops what the target sends until `cut()` or `restore()`. */
+  swallowReplies(): void;
   close(): Promise<void>;
 }
 
 export async function startRelay(targetPort: number): Promise<TcpRelay> {
   const sockets = new Set<net.Socket>();
   let open = true;
+  let swallow = false;
   const server = net.createServer((inbound) => {
     if (!open) {
       inbound.destroy();
@@ -27,7 +31,8 @@ export async function startRelay(targetPort: number): Promise<TcpRelay> {
       socket.once('close', () => sockets.delete(socket));
       socket.on('error', () => undefined);
     }
-    inbound.pipe(outbound).pipe(inbound);
+    inbound.on('data', (data: Buffer) => outbound.write(data));
+    outbound.on('data', (data: Buffer) => swallow || inbound.write(data));
     inbound.once('close', () => outbound.destroy());
     outbound.once('close', () => inbound.destroy());
   });
@@ -41,10 +46,15 @@ export async function startRelay(targetPort: number): Promise<TcpRelay> {
     url: `redis://127.0.0.1:${port}`,
     cut() {
       open = false;
+      swallow = false;
       dropAll();
     },
     restore() {
       open = true;
+      swallow = false;
+    },
+    swallowReplies() {
+      swallow = true;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -2,14 +2,16 @@
  * Every command the store sends goes through here, so the rules hold in one place: a command is
  * never queued while the connection is down (node-redis would hold it and run it later), a call
  * given a timeout gives up after it, and an outage is logged once at `warn` when it starts and once
- * at `info` when Redis answers again, which also triggers the store's resync.
+ * at `info` when Redis answers again, which also triggers the store's resync. During an outage
+ * only recovery commands (probes, loads) are sent: a request does not pay the timeout again and
+ * again on a Redis that stopped answering, and nothing piles up behind it.
  */
 import { createHash } from 'node:crypto';
 import type { LogSink } from '../logging/request-logger.js';
 import type { NodeRedisClient } from './client.js';
 import { isReplyError } from './client.js';
 
-/** Redis was not ready, so the command was not sent: it certainly did not run. */
+/** Redis was not ready or is known to be down, so the command was not sent: it certainly did not run. */
 export class NotSentError extends Error {
   override readonly name = 'NotSentError';
 }
@@ -49,12 +51,16 @@ export class RedisLink {
 
   /** Not known to be down: worth sending to. */
   get available(): boolean {
-    return !this.#closed && this.client.isReady;
+    return this.#up && !this.#closed && this.client.isReady;
   }
 
-  /** Sends one command; without `timeoutMs` it waits for the answer (or for the connection to drop). */
-  async send(args: string[], timeoutMs?: number): Promise<unknown> {
+  /**
+   * Sends one command; without `timeoutMs` it waits for the answer (or for the connection to drop).
+   * During an outage only a `recovery` command is sent.
+   */
+  async send(args: string[], timeoutMs?: number, recovery = false): Promise<unknown> {
     if (this.#closed) throw new NotSentError('the store is closed');
+    if (!this.#up && !recovery) throw new NotSentError('Redis is unavailable until it answers a probe');
     if (!this.client.isReady) {
       const error = new NotSentError('Redis connection is not ready');
       this.noteFailure(error);
@@ -92,13 +98,13 @@ export class RedisLink {
   }
 
   /** EVALSHA, falling back to EVAL when Redis lost its script cache (a restart, SCRIPT FLUSH). */
-  async eval(script: LuaScript, keys: string[], args: string[], timeoutMs?: number): Promise<unknown> {
+  async eval(script: LuaScript, keys: string[], args: string[], timeoutMs?: number, recovery = false): Promise<unknown> {
     const tail = [String(keys.length), ...keys, ...args];
     try {
-      return await this.send(['EVALSHA', script.sha, ...tail], timeoutMs);
+      return await this.send(['EVALSHA', script.sha, ...tail], timeoutMs, recovery);
     } catch (error) {
       if (!isReplyError(error) || !String((error as Error).message).startsWith('NOSCRIPT')) throw error;
-      return this.send(['EVAL', script.source, ...tail], timeoutMs);
+      return this.send(['EVAL', script.source, ...tail], timeoutMs, recovery);
     }
   }
 
@@ -110,7 +116,7 @@ export class RedisLink {
       error: error instanceof Error ? error.message : String(error),
     });
     this.#probe = setInterval(() => {
-      if (this.client.isReady) this.send(['PING'], this.probeTimeoutMs).catch(() => undefined);
+      if (this.client.isReady) this.send(['PING'], this.probeTimeoutMs, true).catch(() => undefined);
     }, PROBE_INTERVAL_MS);
     this.#probe.unref(); // an outage must not keep the host's process alive
   }

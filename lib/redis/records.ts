@@ -114,7 +114,8 @@ export class RedisRecords<T> implements SharedRecords<T> {
   /** Loads the namespace from Redis, then replays what is pending. Rejects when Redis is unavailable. */
   async load(): Promise<void> {
     const { keys } = this.ctx;
-    const reply = (await this.ctx.link.eval(LOAD_RECORDS, [keys.records(this.namespace), keys.recordsSeq(this.namespace)], [], this.ctx.backgroundTimeoutMs)) as [string, string[]];
+    const namespaceKeys = [keys.records(this.namespace), keys.recordsSeq(this.namespace)];
+    const reply = (await this.ctx.link.eval(LOAD_RECORDS, namespaceKeys, [], this.ctx.backgroundTimeoutMs, true)) as [string, string[]];
     const seq = Number(reply[0]);
     this.#floor = seq;
     const remote = new Map<string, string>();

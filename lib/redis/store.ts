@@ -87,6 +87,7 @@ export class RedisStore implements StateStore {
   async tryLock(name: string, ttlMs: number): Promise<boolean> {
     const ttl = String(Math.max(1, Math.ceil(ttlMs)));
     try {
+      // SET NX: one winner however many instances ask at once; PX: a holder that dies frees it.
       return (await this.#link.send(['SET', this.#keys.lock(name), this.#id, 'NX', 'PX', ttl], this.#options.timeoutMs)) === 'OK';
     } catch {
       return this.#localLocks.tryLock(name, ttlMs); // one holder per instance at least
