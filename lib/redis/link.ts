@@ -30,8 +30,8 @@ export function luaScript(source: string): LuaScript {
   return { source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
-/** How often a down link checks whether Redis answers again. */
-const PROBE_INTERVAL_MS = 1000;
+/** How often a down link checks whether Redis answers again (one probe in flight at a time). */
+const PROBE_INTERVAL_MS = 250;
 /** Distinct Redis error replies logged at most: a broken key must not flood the log. */
 const MAX_LOGGED_REPLY_ERRORS = 20;
 
@@ -39,6 +39,7 @@ export class RedisLink {
   #up = true;
   #closed = false;
   #probe: NodeJS.Timeout | undefined;
+  #probing = false;
   readonly #loggedReplies = new Set<string>();
 
   constructor(
@@ -116,7 +117,11 @@ export class RedisLink {
       error: error instanceof Error ? error.message : String(error),
     });
     this.#probe = setInterval(() => {
-      if (this.client.isReady) this.send(['PING'], this.probeTimeoutMs, true).catch(() => undefined);
+      if (this.#probing || !this.client.isReady) return;
+      this.#probing = true;
+      this.send(['PING'], this.probeTimeoutMs, true)
+        .catch(() => undefined)
+        .finally(() => (this.#probing = false));
     }, PROBE_INTERVAL_MS);
     this.#probe.unref(); // an outage must not keep the host's process alive
   }

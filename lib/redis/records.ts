@@ -46,6 +46,8 @@ const MAX_PENDING = 100;
 const MAX_ATTEMPTS = 50;
 /** Lost answers remembered per key (each costs an EXISTS in the next attempt). */
 const MAX_UNCERTAIN = 8;
+/** Pause before trying again after MAX_ATTEMPTS conflicts in a row. */
+const RETRY_MS = 20;
 /** How long a committed write stays recognisable by its op id. */
 const OP_TTL_MS = '600000';
 
@@ -179,13 +181,17 @@ export class RedisRecords<T> implements SharedRecords<T> {
         }
         entry.uncertain = []; // the script checked them all: at most the one it named committed
       }
+      // Still pending after MAX_ATTEMPTS conflicts: others are busy on this key; try again shortly.
+      if (entry.pending.length > 0) setTimeout(() => void this.#flush(key, entry), RETRY_MS).unref();
     } finally {
       entry.flushing = false;
       for (const item of entry.pending) {
         item.resolve?.(entry.value); // unavailable or contended: the local value for now
         item.resolve = undefined;
       }
-      if (entry.value === undefined && entry.pending.length === 0 && entry.uncertain.length === 0) this.#entries.delete(key);
+      if (entry.value === undefined && entry.pending.length === 0 && entry.uncertain.length === 0 && this.#entries.get(key) === entry) {
+        this.#entries.delete(key);
+      }
     }
   }
 

@@ -24,13 +24,17 @@ export interface SharedRecords<T> {
    * Applies `fn` to the local copy at once (before returning), then to the shared copy atomically.
    * The promise resolves with the value the shared store committed, or with the local value when
    * the shared store is unavailable (the update is then replayed on reconnect); it never rejects.
+   * If `fn` throws on the local copy, `update` throws and nothing changes.
    */
   update(key: string, fn: RecordUpdate<T>): Promise<T | undefined>;
   /** `update(key, () => undefined)`. */
   delete(key: string): Promise<void>;
   /**
-   * Called when another instance changed a record (seen by pub/sub or by a resync), after the
-   * mirror holds the new value. Not called for this instance's own updates. Returns an unsubscribe.
+   * Called when another instance changed a record, after the mirror holds the new value (the
+   * value passed: this instance's pending updates applied over it). Changes arrive by pub/sub,
+   * within 1 s (the documented bound; milliseconds in practice), and by the resync after a
+   * reconnect, which also reports records first seen. Not called for this instance's own updates.
+   * Returns an unsubscribe.
    */
   onChange(listener: (key: string, value: T | undefined) => void): () => void;
 }

@@ -113,7 +113,7 @@ describeWithRedis('Redis store: outages', () => {
     expect(a.records<Counter>('breaker').get('k')).toEqual({ n: 3 });
 
     redis.resume();
-    await waitFor(() => logA.count('info') === 1, 3000, 'the recovery line (a probe runs every second)');
+    await waitFor(() => logA.count('info') === 1, 3000, 'the recovery line');
     await waitFor(() => b.records<Counter>('breaker').get('k')?.n === 3, 1000, 'B to see the pending update');
     expect(await a.hit(`k-${randomUUID()}`, { requestsPerMinute: 1 })).toMatchObject({ allowed: true });
     expect(logA.count('warn')).toBe(1);
