@@ -113,7 +113,7 @@ export class RedisLink {
   noteFailure(error: unknown): void {
     if (!this.#up || this.#closed) return;
     this.#up = false;
-    this.#log('warn', 'express-llm-proxy: Redis is unreachable; serving local state until it answers again', {
+    this.log('warn', 'express-llm-proxy: Redis is unreachable; serving local state until it answers again', {
       error: error instanceof Error ? error.message : String(error),
     });
     this.#probe = setInterval(() => {
@@ -135,17 +135,18 @@ export class RedisLink {
     if (this.#up || this.#closed) return;
     this.#up = true;
     clearInterval(this.#probe);
-    this.#log('info', 'express-llm-proxy: Redis answers again; resynchronising shared state', {});
+    this.log('info', 'express-llm-proxy: Redis answers again; resynchronising shared state', {});
     this.onBack();
   }
 
   #logReplyError(error: Error, command: string): void {
     if (this.#loggedReplies.size >= MAX_LOGGED_REPLY_ERRORS || this.#loggedReplies.has(error.message)) return;
     this.#loggedReplies.add(error.message);
-    this.#log('error', 'express-llm-proxy: Redis rejected a command of the shared-state store', { command, error: error.message });
+    this.log('error', 'express-llm-proxy: Redis rejected a command of the shared-state store', { command, error: error.message });
   }
 
-  #log(level: string, message: string, meta: Record<string, unknown>): void {
+  /** Logs through the store's logger; a logger that throws does not break the store. */
+  log(level: string, message: string, meta: Record<string, unknown>): void {
     try {
       this.logger.log(level, message, meta);
     } catch {

@@ -21,7 +21,11 @@ export interface RedisStoreOptions {
    * for pub/sub, which inherits the client's reconnect strategy. Required.
    */
   client: NodeRedisClient;
-  /** Written before every key and the pub/sub channel. Default `'llm-proxy:'`. */
+  /**
+   * Written before every key and the pub/sub channel; instances share state exactly when they share
+   * it. Pub/sub ignores the database number, so two deployments on one Redis server need two
+   * prefixes even in different databases. Default `'llm-proxy:'`.
+   */
   prefix?: string;
   /** Longest wait on Redis for a call a request could wait on (`hit`, `tryLock`, `recallRemote`). Default 50 ms. */
   timeoutMs?: number;

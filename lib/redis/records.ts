@@ -5,8 +5,8 @@
  * returned, so no instance's update is lost and the transition logic stays in JavaScript.
  *
  * Per key, this instance's updates wait in order in `pending` and leave it only once committed:
- * the mirror (`value`) is always `pending` applied over the last shared value known (`base`). While Redis
- * is unavailable they stay pending and the resync replays them.
+ * the mirror (`value`) is always `pending` applied over the last shared value known (`base`).
+ * While Redis is unavailable they stay pending and the resync replays them.
  */
 import type { RecordUpdate, SharedRecords } from '../state/types.js';
 import type { Keyspace } from './keys.js';
@@ -30,6 +30,8 @@ interface Entry<T> {
   flushing: boolean;
 }
 
+const emptyEntry = <T>(): Entry<T> => ({ base: undefined, version: 0, value: undefined, pending: [], uncertain: [], flushing: false });
+
 export interface RecordsContext {
   link: RedisLink;
   keys: Keyspace;
@@ -42,7 +44,7 @@ export interface RecordsContext {
 
 /** Pending updates kept per key during an outage before they collapse into one "write the local value". */
 const MAX_PENDING = 100;
-/** Conflicts in a row before a flush waits for the next update or resync (others made progress meanwhile). */
+/** Conflicts in a row before a flush pauses for RETRY_MS (each conflict means another instance made progress). */
 const MAX_ATTEMPTS = 50;
 /** Lost answers remembered per key (each costs an EXISTS in the next attempt). */
 const MAX_UNCERTAIN = 8;
@@ -81,10 +83,7 @@ export class RedisRecords<T> implements SharedRecords<T> {
     const current = entry?.value;
     const next = fn(current);
     if (next === current) return Promise.resolve(current);
-    if (!entry) {
-      entry = { base: undefined, version: 0, value: undefined, pending: [], uncertain: [], flushing: false };
-      this.#entries.set(key, entry);
-    }
+    if (!entry) this.#entries.set(key, (entry = emptyEntry<T>()));
     entry.value = next;
     if (entry.pending.length >= MAX_PENDING) {
       // A long outage: one update that writes the local value replaces the list (local wins).
@@ -132,7 +131,8 @@ export class RedisRecords<T> implements SharedRecords<T> {
       const entry = this.#entries.get(key);
       if (!entry || entry.version < version) this.#setBase(key, entry, this.#parse(raw.slice(colon + 1)), version);
     }
-    await Promise.all([...this.#entries].map(([key, entry]) => this.#flush(key, entry)));
+    // Not awaited: a write that waits on a slow Redis must not hold up the next resync.
+    for (const [key, entry] of this.#entries) void this.#flush(key, entry);
   }
 
   /** Writes the key's pending updates, batched, until none is left or Redis is unavailable. */
@@ -183,6 +183,8 @@ export class RedisRecords<T> implements SharedRecords<T> {
       }
       // Still pending after MAX_ATTEMPTS conflicts: others are busy on this key; try again shortly.
       if (entry.pending.length > 0) setTimeout(() => void this.#flush(key, entry), RETRY_MS).unref();
+    } catch (error) {
+      this.ctx.logError(`a ${this.namespace} record could not be written (is its value JSON?)`, error);
     } finally {
       entry.flushing = false;
       for (const item of entry.pending) {
@@ -206,8 +208,7 @@ export class RedisRecords<T> implements SharedRecords<T> {
     let entry = found;
     if (!entry) {
       if (value === undefined) return;
-      entry = { base: undefined, version: 0, value: undefined, pending: [], uncertain: [], flushing: false };
-      this.#entries.set(key, entry);
+      this.#entries.set(key, (entry = emptyEntry<T>()));
     }
     const before = entry.value;
     entry.base = value;

@@ -76,7 +76,7 @@ export class RedisStore implements StateStore {
         origin: this.#id,
         nextOp: () => this.#next(),
         backgroundTimeoutMs: this.#options.backgroundTimeoutMs,
-        logError: (message, error) => this.#options.logger.log('error', `express-llm-proxy: ${message}`, { error: String(error) }),
+        logError: (message, error) => this.#link.log('error', `express-llm-proxy: ${message}`, { error: String(error) }),
       });
       this.#records.set(namespace, records);
       if (this.#subscribed) void this.#resync(); // before that, the start loads it

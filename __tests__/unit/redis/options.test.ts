@@ -81,6 +81,26 @@ describeWithRedis('createRedisStore options with a connected client', () => {
     expect(thrownBy(() => createRedisStore({ client, ...extra } as never))).toMatchObject({ name: 'InvalidOptionError', option });
   });
 
+  it('writes only keys of the form prefix + namespace + ":" + escaped part, whatever the caller passes', async () => {
+    const prefix = 'shape-test:';
+    const store = createRedisStore({ client, prefix, logger: { log: () => undefined } });
+    await store.ready;
+    const hostile = 'a:b* [x]\r\nSET evil 1 é';
+    await store.records<number>(hostile).update(hostile, () => 1);
+    await store.tryLock(hostile, 10_000);
+    store.remember(hostile, 'p', 10_000);
+    await store.hit(hostile, { requestsPerMinute: 5, tokensPerMinute: 5 });
+    store.charge(hostile, 3);
+    await store.recallRemote(hostile); // after the fire-and-forget writes on this connection
+    await store.close();
+    const keys = await client.keys('*');
+    expect(keys.filter((key) => !key.startsWith(prefix))).toEqual([]);
+    const namespaces = keys.map((key) => key.slice(prefix.length).split(':')[0]).sort();
+    expect(namespaces).toEqual(['affinity', 'lock', 'op', 'rate', 'records', 'records-seq', 'token-sum', 'tokens']);
+    for (const key of keys) expect(key.slice(prefix.length)).toMatch(/^[a-z-]+:[A-Za-z0-9._~%-]+$/);
+    expect(await client.exists('evil')).toBe(0);
+  });
+
   it('closes only its own subscriber connection: the host client stays open', async () => {
     const store = createRedisStore({ client, logger: { log: () => undefined } });
     await store.ready;
