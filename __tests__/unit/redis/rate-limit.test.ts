@@ -72,6 +72,18 @@ describeWithRedis('Redis store: rate limits, locks, affinity', () => {
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 
+  it('frees a lock when its ttl passes (a holder that died does not block the others)', async () => {
+    const name = `probe-${randomUUID()}`;
+    expect(await a.tryLock(name, 100)).toBe(true);
+    expect(await b.tryLock(name, 100)).toBe(false);
+    let taken = false;
+    for (let i = 0; !taken && i < 100; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      taken = await b.tryLock(name, 10_000);
+    }
+    expect(taken).toBe(true);
+  });
+
   it('lets only the holder release a lock', async () => {
     const name = `probe-${randomUUID()}`;
     expect(await a.tryLock(name, 10_000)).toBe(true);
