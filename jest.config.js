@@ -16,7 +16,7 @@ const base = {
 
 const mappers = {
   '^express-llm-proxy$': '<rootDir>/lib/index.ts',
-  '^express-llm-proxy/(errors|health)$': '<rootDir>/lib/$1/index.ts',
+  '^express-llm-proxy/(errors|health|redis)$': '<rootDir>/lib/$1/index.ts',
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 
