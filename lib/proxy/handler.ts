@@ -116,12 +116,16 @@ export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRo
         throw new HttpError(404, openAiError(`The model \`${model}\` does not exist or is not served by any enabled provider`, 'invalid_request_error', 'model_not_found', 'model'));
       }
       for (let attempt = 1; !client.gone && !stopped; attempt++) {
+        const claim = policy.attempting(failover); // a promise only to claim a shared half-open probe
+        if (claim) {
+          await claim;
+          if (client.gone || stopped) break;
+        }
         const provider = failover.provider;
         const upstreamModel = provider.models.get(model)!.upstream;
         state.provider = provider.key;
         state.upstreamModel = upstreamModel;
         state.attempts = attempt;
-        policy.attempting(failover);
         const result = await runAttempt({
           transport: config.transport,
           method: route.method,
