@@ -5,7 +5,7 @@ import { clock } from '../../kit/clock.js';
 
 /** A store that says it is shared, whose locks the test hands out (another instance holds the rest). */
 class SharedStub extends MemoryStore {
-  override readonly shared = true;
+  readonly shared = true;
   locks: string[] = [];
   released: string[] = [];
   grant = true;

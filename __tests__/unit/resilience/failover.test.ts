@@ -11,7 +11,7 @@ import { clock } from '../../kit/clock.js';
 
 /** A store that says it is shared; `grant` says whether this instance wins a probe's lock. */
 class SharedStub extends MemoryStore {
-  override readonly shared = true;
+  readonly shared = true;
   grant = true;
   override tryLock(): Promise<boolean> {
     return Promise.resolve(this.grant);
