@@ -6,6 +6,12 @@ export type { ApiKeys } from './http/keys.js';
 export type { BreakerOptions } from './resilience/breaker.js';
 export type { RetryOptions } from './resilience/retry.js';
 export type { HealthCheckConfig, ModelMapping, ProviderConfig, ProviderRegistry } from './registry/index.js';
+export type { RateLimitOptions } from './limits/options.js';
+
+// Shared state: the `store` option's interface and the in-process default. The Redis store is its
+// own entry (`express-llm-proxy/redis`), so that `redis` stays an optional peer.
+export { MemoryStore } from './state/index.js';
+export type { MemoryStoreOptions, RateLimitDecision, RateLimits, RateLimitUsage, RecordUpdate, SharedRecords, StateStore } from './state/index.js';
 
 // Transports: the default one (to pass your own undici dispatcher) and the fetch adapter.
 export * from './transport/index.js';

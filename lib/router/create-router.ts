@@ -18,6 +18,7 @@ import { WeightedRoundRobin } from '../registry/weighted-round-robin.js';
 import { CircuitBreakers } from '../resilience/breaker.js';
 import { FailoverPolicy } from '../resilience/failover.js';
 import { HealthMarks } from '../resilience/health-marks.js';
+import { RateLimiter } from '../limits/rate-limiter.js';
 import { nonNegativeMs } from '../util/option-checks.js';
 import { clientAuth } from './client-auth.js';
 import type { Route } from './dispatch.js';
@@ -72,8 +73,10 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
   const config = resolveOptions(options);
   const router = express.Router() as LlmProxyRouter;
   const log = config.logRequests ? [routerRequestLogger(config.logger)] : [];
-  const breakers = new CircuitBreakers(config.breaker);
-  const health = new HealthMarks(config.health.staleMs);
+  const { store } = config;
+  const breakers = new CircuitBreakers(config.breaker, Date.now, undefined, store);
+  const health = new HealthMarks(config.health.staleMs, Date.now, store);
+  const limiter = config.limits && new RateLimiter(config.limits, store, config.apiKeys !== undefined, config.logger);
   const shutdown = new Shutdown();
   // Registry failures become the API's 503 (or 500) wherever the index is needed.
   const index = async () => {
@@ -89,7 +92,7 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
     retryOnStatus: config.retry.onStatus,
     failover: new FailoverPolicy({ retry: config.retry, breakers, health, selector: new WeightedRoundRobin() }),
     shutdown,
-    readUsage: config.logRequests,
+    readUsage: config.logRequests || config.limits?.readsTokens === true,
   };
 
   const table: Record<string, Route> = {};
@@ -106,17 +109,19 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
       next();
     };
     const auth = config.apiKeys === undefined ? [] : [clientAuth(config.apiKeys, config.logger, api)];
+    const limit = limiter ? [limiter.middleware(api)] : [];
     for (const route of api.routes) {
       const handler = route.kind === 'proxy' ? createProxyHandler(proxyConfig, api, route) : localHandler(api, route, index);
       const entry = (table[route.path] ??= { methods: {}, otherwise: (_req, _res, next) => next() });
-      entry.methods[route.method] = chain([...log, begin, ...auth, wrap(handler)]);
+      // Rate limits count the proxied calls, not the router's own answers (the model list).
+      entry.methods[route.method] = chain([...log, begin, ...auth, ...(route.kind === 'proxy' ? limit : []), wrap(handler)]);
       const allow = Object.keys(entry.methods).join(', ') + (entry.methods.GET ? ', HEAD' : '');
       entry.otherwise = chain([...log, methodNotAllowed(api, allow)]);
     }
   }
   router.use(routes(table));
 
-  const closeHealth = mountHealth(router, config, log, breakers, health);
+  const closeHealth = mountHealth(router, config, log, breakers, health, store);
 
   // Unknown paths under a prefix the host gave us get an OpenAI-shaped 404, not Express's HTML;
   // mounted at the root, only our own namespaces do, so the host's later routes still work.
@@ -151,6 +156,8 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
     closed ??= (async () => {
       await shutdown.close(graceMs);
       await closeHealth();
+      breakers.close();
+      await config.closeStore();
       await config.closeTransport();
     })();
     return closed;

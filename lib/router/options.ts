@@ -23,6 +23,10 @@ import type { ProviderConfig, ProviderRegistry } from '../registry/types.js';
 import type { ProxyTimeouts } from '../proxy/handler.js';
 import type { BreakerOptions } from '../resilience/breaker.js';
 import type { RetryOptions } from '../resilience/retry.js';
+import type { RateLimitOptions, ResolvedLimits } from '../limits/options.js';
+import { resolveLimits } from '../limits/options.js';
+import { MemoryStore } from '../state/memory-store.js';
+import type { StateStore } from '../state/types.js';
 
 export interface LlmProxyOptions {
   /** Provider configs, or a registry whose `list()` returns them (sync or async). Required. */
@@ -70,6 +74,15 @@ export interface LlmProxyOptions {
    * `provider_registry_unavailable` (and a background health round ends). Default 10000 ms.
    */
   registryTimeoutMs?: number;
+  /**
+   * Where breakers, health marks, the latest health reports, locks and rate-limit counters live.
+   * Default: a `MemoryStore` (this process only). Several instances behind a load balancer share
+   * them through `createRedisStore({ client })` from `express-llm-proxy/redis`. `close()` leaves a
+   * store you pass open.
+   */
+  store?: StateStore;
+  /** Rate limits per client over a sliding 60 s window, counted in `store`. Default: none. */
+  limits?: RateLimitOptions;
 }
 
 export interface TimeoutOptions {
@@ -112,6 +125,10 @@ export interface ResolvedOptions {
   breaker: BreakerOptions;
   health: { intervalMs: number | undefined; timeoutMs: number; maxConcurrent: number; staleMs: number };
   registryTimeoutMs: number;
+  store: StateStore;
+  /** Closes the store when the router made it. */
+  closeStore: () => Promise<void>;
+  limits: ResolvedLimits | undefined;
 }
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -207,6 +224,20 @@ function resolveTransport(options: LlmProxyOptions): { transport: UpstreamTransp
   return { transport: own, closeTransport: () => own.close() };
 }
 
+const STORE_METHODS = ['records', 'tryLock', 'releaseLock', 'remember', 'recall', 'recallRemote', 'hit', 'charge', 'close'] as const;
+
+function resolveStore(store: unknown): { store: StateStore; closeStore: () => Promise<void> } {
+  if (store === undefined) {
+    const own = new MemoryStore();
+    return { store: own, closeStore: () => own.close() };
+  }
+  const s = store as Partial<Record<string, unknown>> | null;
+  if (typeof s !== 'object' || s === null || !STORE_METHODS.every((method) => typeof s[method] === 'function')) {
+    throw new InvalidOptionError('store', 'must be a StateStore: new MemoryStore(), or createRedisStore({ client }) from express-llm-proxy/redis');
+  }
+  return { store: store as StateStore, closeStore: async () => {} };
+}
+
 function defaultLogger(): LogSink {
   return winston.createLogger({
     level: 'info',
@@ -261,7 +292,8 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
       staleMs: positiveMs(health.staleMs, 'health.staleMs', DEFAULT_HEALTH.staleMs),
     },
     registryTimeoutMs,
+    limits: resolveLimits(options.limits),
   };
   // Sockets only once every option has passed, so a bad option leaves nothing behind.
-  return { ...resolved, ...resolveTransport(options) };
+  return { ...resolved, ...resolveStore(options.store), ...resolveTransport(options) };
 }
