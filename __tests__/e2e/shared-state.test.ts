@@ -115,6 +115,17 @@ describeWithRedis('several instances sharing one Redis', () => {
     expect(dead.requests).toHaveLength(2);
   });
 
+  it('sends one half-open probe after the cooldown, from one instance, however many requests both get', async () => {
+    const [a, b] = await deployment(2, { breaker: { failureThreshold: 2, cooldownMs: 300 } });
+    while (dead.requests.length < 2) await (await a.post()).text();
+    await eventually(() => deadIsOpen(b), PROPAGATION_MS, 'B to report the breaker open');
+    await sleep(350); // the cooldown is over on both
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).post()));
+    await Promise.all(answers.map((res) => res.text()));
+    expect(dead.requests.length).toBe(3); // the two failures, then one probe (which failed: open again for 600 ms)
+    expect(answers.filter((res) => res.headers.get('x-llm-proxy-provider') === 'good')).toHaveLength(19);
+  });
+
   it('admits exactly 10 of 30 concurrent requests across A and B under a 10-per-minute limit', async () => {
     const [a, b] = await deployment(2, { limits: { requestsPerMinute: 10 }, providers: goodOnly() });
     const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).post()));
