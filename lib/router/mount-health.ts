@@ -61,10 +61,14 @@ export function mountHealth(router: Router, config: ResolvedOptions, log: Reques
   let running: Promise<unknown> | undefined;
   if (intervalMs !== undefined) {
     const lockMs = proberLockMs(intervalMs);
-    const round = async (): Promise<void> => {
-      if (!(await store.tryLock(HEALTH_PROBER_LOCK, lockMs))) return; // another instance probes this interval
-      await service.checkProviders({ maxConcurrent: config.health.maxConcurrent, timeoutMs: config.health.timeoutMs });
-    };
+    const probe = () => service.checkProviders({ maxConcurrent: config.health.maxConcurrent, timeoutMs: config.health.timeoutMs });
+    // Only a shared store has other instances to take turns with.
+    const round = !store.shared
+      ? probe
+      : async (): Promise<unknown> => {
+          if (!(await store.tryLock(HEALTH_PROBER_LOCK, lockMs))) return undefined; // another instance probes this interval
+          return probe();
+        };
     const check = (): void => {
       if (running) return; // a slow check is never stacked on another
       running = round()
