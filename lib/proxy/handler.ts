@@ -23,19 +23,9 @@ import { runAttempt } from './attempt.js';
 import { forwardBody, sendAnswer, sendError, sendNetworkError } from './deliver.js';
 import { modelSpan, upstreamBody } from './rewrite-model.js';
 import type { Shutdown } from './shutdown.js';
+import type { ProxyTimeouts } from './timeouts.js';
 import { deliverStream } from './stream.js';
 import type { UpstreamCall } from './upstream-call.js';
-
-export interface ProxyTimeouts {
-  /** Non-streaming: until the upstream body is complete; streaming: until its headers. */
-  requestMs: number;
-  /** Streaming: from the upstream request to the first data event. */
-  ttftMs: number;
-  /** Streaming: longest silence between chunks (and longest a client may read nothing). */
-  streamIdleMs: number;
-  /** Streaming: longest a stream may last in all; undefined for no limit. */
-  streamMaxMs: number | undefined;
-}
 
 /** What the handler needs, resolved once by the router. */
 export interface ProxyConfig {

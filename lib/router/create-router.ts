@@ -6,7 +6,7 @@ import type { Api, ApiRoute } from '../apis/api.js';
 import { APIS } from '../apis/index.js';
 import { DEFAULT_CLOSE_GRACE_MS } from '../defaults.js';
 import { HttpError, openAiError } from '../errors/openai-error.js';
-import { registryError } from '../errors/registry-error.js';
+import { registryError } from './registry-error.js';
 import { requestState } from '../http/request-state.js';
 import { sendJson } from '../http/respond.js';
 import { routerRequestLogger } from '../logging/request-logger.js';

@@ -20,7 +20,7 @@ import type { LogSink } from '../logging/request-logger.js';
 import type { ProviderIndex } from '../registry/provider-index.js';
 import { createIndexSource } from '../registry/provider-index.js';
 import type { ProviderConfig, ProviderRegistry } from '../registry/types.js';
-import type { ProxyTimeouts } from '../proxy/handler.js';
+import type { ProxyTimeouts } from '../proxy/timeouts.js';
 import type { BreakerOptions } from '../resilience/breaker.js';
 import type { RetryOptions } from '../resilience/retry.js';
 
