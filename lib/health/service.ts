@@ -4,7 +4,7 @@
  */
 import pLimit from 'p-limit';
 import type { LimitFunction } from 'p-limit';
-import { DEFAULT_REGISTRY_TIMEOUT_MS } from '../defaults.js';
+import { DEFAULT_HEALTH, DEFAULT_REGISTRY_TIMEOUT_MS } from '../defaults.js';
 import { InvalidOptionError } from '../errors/errors.js';
 import { positiveInteger, positiveMs } from '../util/option-checks.js';
 import { createFetchTransport } from '../transport/fetch-transport.js';
@@ -19,8 +19,6 @@ import { probeModel } from './probe.js';
 import { checkReport, providerReport } from './report.js';
 import type { CheckOptions, CheckProvidersOptions, HealthCheckReport, ProviderHealthReport } from './types.js';
 
-export const DEFAULT_MAX_CONCURRENT = 2;
-export const DEFAULT_HEALTH_TIMEOUT_MS = 30_000;
 
 export interface HealthCheckServiceOptions {
   /** Provider configs, or a registry whose `list()` returns them, as for the router. Required. */
@@ -165,8 +163,8 @@ export class HealthCheckService {
       throw new InvalidOptionError('options', 'must be an object');
     }
     // One limiter per call: the bound holds across every model and provider of the call.
-    const limit = pLimit(positiveInteger(options.maxConcurrent ?? undefined, 'maxConcurrent', DEFAULT_MAX_CONCURRENT));
-    return { limit, timeoutMs: positiveMs(options.timeoutMs ?? undefined, 'timeoutMs', DEFAULT_HEALTH_TIMEOUT_MS) };
+    const limit = pLimit(positiveInteger(options.maxConcurrent ?? undefined, 'maxConcurrent', DEFAULT_HEALTH.maxConcurrent));
+    return { limit, timeoutMs: positiveMs(options.timeoutMs ?? undefined, 'timeoutMs', DEFAULT_HEALTH.timeoutMs) };
   }
 
   async #run(plan: Plan, limit: LimitFunction, timeoutMs: number): Promise<ProviderHealthReport> {

@@ -4,6 +4,7 @@
  * end the stream with an error event in the stream's own framing.
  */
 import type { ServerResponse } from 'node:http';
+import { DEFAULT_HEARTBEAT_MS } from '../defaults.js';
 import type { Readable } from 'node:stream';
 import { FirstDataDetector } from './first-data.js';
 import { endsEvent, nextTail, START_OF_STREAM } from './tail.js';
@@ -127,7 +128,7 @@ const unsent = (res: ServerResponse): number => res.socket?.writableLength ?? re
  */
 export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseOptions = {}): Promise<SsePipeResult> {
   const { ttftMs, idleMs, maxMs, abort, onFirstData, onChunk } = options;
-  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   const startedAt = options.startedAt ?? performance.now();
   const errorEvent = options.errorEvent ?? sseErrorEvent;
 
