@@ -44,6 +44,8 @@ export interface ProxyConfig {
   shutdown: Shutdown;
   /** Read token usage from answers (the request log, metrics and hooks want it). */
   readUsage: boolean;
+  /** Called when a host's body parser had read the request first (the router warns once). */
+  onHostParsedBody?: () => void;
 }
 
 const MAX_MODEL_LENGTH = 256;
@@ -97,6 +99,7 @@ export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRo
     let failover: FailoverState | undefined;
     try {
       const body = await readJsonBody(req, config.bodyLimit);
+      if (body.hostParsed) config.onHostParsedBody?.();
       const { model, stream } = validate(body.parsed);
       modelSpan(body); // a second top-level `model` is refused before anything is looked up
       state.model = model;

@@ -20,6 +20,7 @@ import { FailoverPolicy } from '../resilience/failover.js';
 import { HealthMarks } from '../resilience/health-marks.js';
 import { nonNegativeMs } from '../util/option-checks.js';
 import { clientAuth } from './client-auth.js';
+import { hostParserWarning } from './config-warnings.js';
 import type { Route } from './dispatch.js';
 import { chain, routeParams, routes } from './dispatch.js';
 import { mountHealth } from './mount-health.js';
@@ -29,7 +30,7 @@ import { resolveOptions } from './options.js';
 
 export interface CloseOptions {
   /** How long in-flight requests may take to finish before they are stopped. Default 10000 ms. */
-  graceMs?: number;
+  graceMs?: number | undefined;
 }
 
 /** The router, plus `close()` to stop taking requests and release sockets and timers on shutdown. */
@@ -90,6 +91,7 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
     failover: new FailoverPolicy({ retry: config.retry, breakers, health, selector: new WeightedRoundRobin() }),
     shutdown,
     readUsage: config.logRequests,
+    onHostParsedBody: hostParserWarning(config.logger),
   };
 
   const table: Record<string, Route> = {};
