@@ -36,6 +36,7 @@ export default {
       testMatch: [
         '<rootDir>/__tests__/e2e/express-hosts.test.ts',
         '<rootDir>/__tests__/e2e/example.test.ts',
+        '<rootDir>/__tests__/e2e/host-integration.test.ts',
         '<rootDir>/__tests__/e2e/client-auth.test.ts',
         '<rootDir>/__tests__/e2e/health-routes.test.ts',
         '<rootDir>/__tests__/faults/admin-input.test.ts',

@@ -2,7 +2,7 @@
 export { createLlmProxyRouter } from './router/create-router.js';
 export type { CloseOptions, LlmProxyRouter } from './router/create-router.js';
 export type { HealthRoutingOptions, LlmProxyOptions, TimeoutOptions } from './router/options.js';
-export type { ApiKeys } from './http/keys.js';
+export type { ApiKeys, ApiKeyCheck } from './router/client-auth.js';
 export type { BreakerOptions } from './resilience/breaker.js';
 export type { RetryOptions } from './resilience/retry.js';
 export type { HealthCheckConfig, ModelMapping, ProviderConfig, ProviderRegistry } from './registry/index.js';

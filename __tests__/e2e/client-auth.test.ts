@@ -1,13 +1,16 @@
 /** `apiKeys`: a list or a predicate guards the proxy routes with `Authorization: Bearer <key>`. */
 import type { IncomingMessage } from 'node:http';
+import type { Request } from 'express';
 import request from 'supertest';
+import { waitFor } from '../kit/client.js';
 import { buildApp, provider, SECRET } from '../kit/app.js';
 import { okJson, useUpstream } from '../kit/upstream.js';
 
 const upstream = useUpstream(okJson);
 
 const chat = { model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] };
-const invalidKey = { error: { message: expect.any(String), type: 'invalid_request_error', param: null, code: 'invalid_api_key' } };
+// The proxy's own words, not OpenAI's "Incorrect API key provided": a client can tell who refused it.
+const invalidKey = { error: { message: 'Invalid proxy API key', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } };
 
 describe('apiKeys as a list', () => {
   const keys = ['sk-client-one', 'sk-client-two'];
@@ -27,6 +30,7 @@ describe('apiKeys as a list', () => {
     expect(res.status).toBe(401);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.body).toEqual(invalidKey);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
     expect(upstream.requests).toHaveLength(0);
     await router.close();
   });
@@ -77,10 +81,48 @@ describe('apiKeys as a predicate', () => {
     await router.close();
   });
 
-  it('works with a synchronous predicate; only `true` lets through', async () => {
-    const { app, router } = buildApp({ providers: [provider(upstream.baseUrl)], apiKeys: ((key: string) => (key === 'yes' ? true : ('truthy' as unknown as boolean))) });
+  it('works with a synchronous predicate; only `true` or a non-empty string lets through', async () => {
+    const verdicts: Record<string, unknown> = { yes: true, no: false, one: 1, object: {}, empty: '', nothing: undefined };
+    const { app, router } = buildApp({ providers: [provider(upstream.baseUrl)], apiKeys: (key) => verdicts[key] as boolean });
     await request(app).post('/llm/v1/chat/completions').set('authorization', 'Bearer yes').send(chat).expect(200);
-    await request(app).post('/llm/v1/chat/completions').set('authorization', 'Bearer no').send(chat).expect(401);
+    for (const key of ['no', 'one', 'object', 'empty', 'nothing']) {
+      await request(app).post('/llm/v1/chat/completions').set('authorization', `Bearer ${key}`).send(chat).expect(401);
+    }
+    await router.close();
+  });
+
+  it('lets a predicate name the caller: the identity is logged as `client`, and a list key names nobody', async () => {
+    const teams: Record<string, string> = { 'sk-team-a': 'team-a' };
+    const { app, router, entries } = buildApp({ providers: [provider(upstream.baseUrl)], apiKeys: async (key) => teams[key] ?? false });
+    await request(app).post('/llm/v1/chat/completions').set('authorization', 'Bearer sk-team-a').send(chat).expect(200);
+    await request(app).post('/llm/v1/chat/completions').set('authorization', 'Bearer sk-team-b').send(chat).expect(401);
+    await waitFor(() => entries.length === 2);
+    expect(entries.map((e) => [e.status, e.client])).toEqual([
+      [200, 'team-a'],
+      [401, undefined],
+    ]);
+    expect(JSON.stringify(entries)).not.toContain('sk-team-a');
+    await router.close();
+
+    const listed = buildApp({ providers: [provider(upstream.baseUrl)], apiKeys: ['sk-listed'] });
+    await request(listed.app).post('/llm/v1/chat/completions').set('authorization', 'Bearer sk-listed').send(chat).expect(200);
+    await waitFor(() => listed.entries.length === 1);
+    expect(listed.entries[0]).not.toHaveProperty('client');
+    await listed.router.close();
+  });
+
+  it("types the predicate's request as Express's Request (req.ip, req.get) without a cast", async () => {
+    const seen: (string | undefined)[] = [];
+    const predicate = (key: string, req: Request): string | false => {
+      seen.push(req.ip, req.get('x-team'));
+      return key === 'k' ? `${req.get('x-team')}@${req.ip}` : false;
+    };
+    const { app, router, entries } = buildApp({ providers: [provider(upstream.baseUrl)], apiKeys: predicate });
+    await request(app).post('/llm/v1/chat/completions').set('authorization', 'Bearer k').set('x-team', 'blue').send(chat).expect(200);
+    expect(seen[0]).toMatch(/127\.0\.0\.1/);
+    expect(seen[1]).toBe('blue');
+    await waitFor(() => entries.length === 1);
+    expect(entries[0].client).toMatch(/^blue@.*127\.0\.0\.1$/);
     await router.close();
   });
 

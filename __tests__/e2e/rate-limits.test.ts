@@ -73,6 +73,18 @@ describe('rate limits', () => {
     await router.close();
   });
 
+  it('counts the identity an apiKeys predicate gave, so two keys of one team share a window', async () => {
+    const { app, router } = buildApp({
+      providers: [provider(upstream.baseUrl)],
+      apiKeys: (key) => (key.startsWith('sk-team-a-') ? 'team-a' : key === 'sk-solo' ? true : false),
+      limits: { requestsPerMinute: 2 },
+    });
+    const send = (key: string) => request(app).post(PATH).set('authorization', `Bearer ${key}`).send(chat()).then((res) => res.status);
+    expect([await send('sk-team-a-1'), await send('sk-team-a-2'), await send('sk-team-a-1')]).toEqual([200, 200, 429]);
+    expect([await send('sk-solo'), await send('sk-solo'), await send('sk-solo')]).toEqual([200, 200, 429]); // no identity: by key
+    await router.close();
+  });
+
   it('charges input + output tokens after each answer, JSON or stream, and refuses once the window holds the limit', async () => {
     const store = new ObservedStore();
     const { app, router } = buildApp({ providers: [provider(upstream.baseUrl)], store, logRequests: false, limits: { tokensPerMinute: 30 }, heartbeatMs: 0 });

@@ -7,9 +7,14 @@ export interface ExampleApp {
   app: Express;
   /** `mock` or `openai`. */
   upstream: string;
-  close(): Promise<void>;
+  /** Stops the router (in-flight requests get `graceMs`), then the mock upstream. */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 export declare function createExampleApp(options?: { openaiApiKey?: string; chunkDelayMs?: number; /** Passed on to `createLlmProxyRouter`. */ routerOptions?: Record<string, unknown> }): Promise<ExampleApp>;
 
 export declare function curlLine(baseUrl: string, options?: { stream?: boolean }): string;
+
+export declare function listenAddress(env?: Record<string, string | undefined>): { port: number; host: string };
+
+export declare function displayUrl(host: string, port: number): string;

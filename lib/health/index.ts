@@ -1,6 +1,6 @@
 // The `express-llm-proxy/health` entry: the health service on its own, without Express, for
 // scripts and cron jobs. The admin routes (`createHealthRouter`) live in the main entry.
-export { HealthCheckService, DEFAULT_MAX_CONCURRENT, DEFAULT_HEALTH_TIMEOUT_MS } from './service.js';
+export { HealthCheckService } from './service.js';
 export type { HealthCheckServiceOptions } from './service.js';
 export { HealthCheckError } from './errors.js';
 export type { HealthCheckErrorCode } from './errors.js';

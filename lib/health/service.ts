@@ -4,13 +4,14 @@
  */
 import pLimit from 'p-limit';
 import type { LimitFunction } from 'p-limit';
-import { DEFAULT_REGISTRY_TIMEOUT_MS } from '../defaults.js';
+import { DEFAULT_HEALTH, DEFAULT_REGISTRY_TIMEOUT_MS } from '../defaults.js';
 import { InvalidOptionError } from '../errors/errors.js';
 import { positiveInteger, positiveMs } from '../util/option-checks.js';
 import { createFetchTransport } from '../transport/fetch-transport.js';
 import type { FetchLike, UpstreamTransport } from '../transport/types.js';
 import { createUndiciTransport } from '../transport/undici-transport.js';
-import type { LogSink } from '../logging/request-logger.js';
+import type { Logger, LogSink } from '../logging/logger.js';
+import { toLogSink } from '../logging/logger.js';
 import type { ProviderIndex } from '../registry/provider-index.js';
 import { createIndexSource } from '../registry/provider-index.js';
 import type { ProviderConfig, ProviderRegistry, ResolvedModel, ResolvedProvider } from '../registry/types.js';
@@ -19,16 +20,14 @@ import { probeModel } from './probe.js';
 import { checkReport, providerReport } from './report.js';
 import type { CheckOptions, CheckProvidersOptions, HealthCheckReport, ProviderHealthReport } from './types.js';
 
-export const DEFAULT_MAX_CONCURRENT = 2;
-export const DEFAULT_HEALTH_TIMEOUT_MS = 30_000;
 
 export interface HealthCheckServiceOptions {
   /** Provider configs, or a registry whose `list()` returns them, as for the router. Required. */
   providers: readonly ProviderConfig[] | ProviderRegistry;
   /** Any WHATWG fetch-compatible function. Default: undici's dispatcher on a keep-alive pool. */
   fetch?: FetchLike;
-  /** A winston logger (anything with `log(level, message, meta)`); one entry per provider checked. Default: none. */
-  logger?: LogSink;
+  /** A winston or pino logger, `console`, or any object with `info`/`warn`/`error` (see `Logger`); one entry per provider checked. Default: none. */
+  logger?: Logger | undefined;
   /** Called with every provider report as it completes, e.g. to steer routing. Errors it throws are ignored. */
   onReport?: (report: ProviderHealthReport) => void;
   /** How long a registry's `list()` may take before a check rejects (code `provider_registry_unavailable`). Default 10000 ms. */
@@ -95,12 +94,9 @@ export class HealthCheckService {
     if (options.fetch !== undefined && typeof options.fetch !== 'function') {
       throw new InvalidOptionError('fetch', 'must be a fetch-compatible function (url, init) => Promise<Response>');
     }
-    if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null || typeof options.logger.log !== 'function')) {
-      throw new InvalidOptionError('logger', 'must be a winston logger (an object with log())');
-    }
-    this.#logger = options.logger;
+    this.#logger = options.logger === undefined ? undefined : toLogSink(options.logger, 'logger');
     const timeoutMs = positiveMs(options.registryTimeoutMs, 'registryTimeoutMs', DEFAULT_REGISTRY_TIMEOUT_MS);
-    this.#index = options.index ?? createIndexSource(options.providers, 'providers', { timeoutMs, logger: options.logger });
+    this.#index = options.index ?? createIndexSource(options.providers, 'providers', { timeoutMs, logger: this.#logger });
     if (options.onReport !== undefined && typeof options.onReport !== 'function') {
       throw new InvalidOptionError('onReport', 'must be a function (report) => void');
     }
@@ -165,8 +161,8 @@ export class HealthCheckService {
       throw new InvalidOptionError('options', 'must be an object');
     }
     // One limiter per call: the bound holds across every model and provider of the call.
-    const limit = pLimit(positiveInteger(options.maxConcurrent ?? undefined, 'maxConcurrent', DEFAULT_MAX_CONCURRENT));
-    return { limit, timeoutMs: positiveMs(options.timeoutMs ?? undefined, 'timeoutMs', DEFAULT_HEALTH_TIMEOUT_MS) };
+    const limit = pLimit(positiveInteger(options.maxConcurrent ?? undefined, 'maxConcurrent', DEFAULT_HEALTH.maxConcurrent));
+    return { limit, timeoutMs: positiveMs(options.timeoutMs ?? undefined, 'timeoutMs', DEFAULT_HEALTH.timeoutMs) };
   }
 
   async #run(plan: Plan, limit: LimitFunction, timeoutMs: number): Promise<ProviderHealthReport> {

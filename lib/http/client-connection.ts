@@ -4,15 +4,8 @@
  */
 import type { ServerResponse } from 'node:http';
 
-/** What the SSE pipe and the proxy need to know about the client. */
-export interface ClientWatch {
-  /** True once the connection closed before the response was complete. */
-  readonly gone: boolean;
-  /** Calls `listener` once when the client leaves; returns a function that unsubscribes. */
-  onGone(listener: () => void): () => void;
-}
-
-export class ClientConnection implements ClientWatch {
+/** Structurally the SSE pipe's `ClientWatch`, so the pipe can share it. */
+export class ClientConnection {
   gone = false;
   #listeners: (() => void)[] = [];
 

@@ -2,9 +2,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-/** Client keys: a list, or a predicate a host backs with its own store. */
-export type ApiKeys = readonly string[] | ((key: string, req: IncomingMessage) => boolean | Promise<boolean>);
-
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Reads and checks the JSON request body once. Copes with a host that already parsed it
- * (`express.json()`, `express.raw()`, `express.text()` mounted before the router).
+ * (`express.json()`, `express.raw()`, `express.text()` mounted before the router): its `req.body`
+ * is serialised once, held to the same limit, and flagged so the router can warn the host.
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
@@ -8,11 +9,13 @@ import type { HttpError } from '../errors/openai-error.js';
 import { invalidRequest } from '../errors/openai-error.js';
 
 export interface JsonBody {
-  /** The bytes as received, forwarded as they are when the model needs no rewrite; undefined when the host parsed the body. */
+  /** The bytes forwarded when the model needs no rewrite: as received, or the host-parsed body serialised once. */
   bytes?: Buffer;
-  /** The body as text; undefined when the host parsed the body. */
+  /** The body as text (for a host-parsed body, its serialisation). */
   raw: string | undefined;
   parsed: Record<string, unknown>;
+  /** True when a body parser of the host's had read the request before the router. */
+  hostParsed?: boolean;
   /**
    * @internal Where the top-level `model` value is in `raw`, once `modelSpan()` (proxy/rewrite-model)
    * has scanned for it; null when there is none. Kept here so retries do not scan again.
@@ -81,6 +84,31 @@ function asObject(value: unknown): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/**
+ * A body the host's parser already read: the bytes it kept (`express.raw`, `express.text`) or
+ * the object it made (`express.json`), serialised here once, so every attempt forwards the same
+ * bytes. Both are held to `limit`; a host parser's own limit has applied before.
+ */
+function fromHost(body: unknown, limit: number): JsonBody {
+  if (Buffer.isBuffer(body) || typeof body === 'string') {
+    const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
+    if (bytes.length > limit) throw tooLarge(limit);
+    return { ...fromBytes(bytes), hostParsed: true };
+  }
+  const parsed = asObject(body);
+  let raw: unknown;
+  try {
+    raw = JSON.stringify(parsed);
+  } catch {
+    // A host-parsed body too deep for JSON.stringify, or with a cycle.
+    throw invalidRequest(400, 'Request body is nested too deeply', 'invalid_body');
+  }
+  if (typeof raw !== 'string') throw invalidRequest(400, 'Request body must be a JSON object', 'invalid_body');
+  const bytes = Buffer.from(raw);
+  if (bytes.length > limit) throw tooLarge(limit);
+  return { bytes, raw, parsed, modelSpan: undefined, hostParsed: true };
+}
+
 function fromBytes(bytes: Buffer): JsonBody {
   if (!isUtf8(bytes)) {
     throw invalidRequest(400, 'Request body is not valid UTF-8', 'invalid_encoding');
@@ -97,15 +125,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   }
   const host = req as HostParsed;
   const consumed = host._body === true || host.readableEnded;
-  if (consumed) {
-    if (Buffer.isBuffer(host.body)) {
-      return fromBytes(host.body);
-    }
-    if (typeof host.body === 'string') {
-      return { raw: host.body, parsed: asObject(parse(host.body)), modelSpan: undefined };
-    }
-    return { raw: undefined, parsed: asObject(host.body) };
-  }
+  if (consumed) return fromHost(host.body, limit);
   const declared = Number(req.headers['content-length']);
   if (declared > limit) {
     req.resume(); // as in collect(): discarded until the 413 closes the connection

@@ -33,6 +33,8 @@ export interface RequestState {
   logged: boolean;
   /** The API of the route (`chat`, `embeddings`, ...). */
   api?: string;
+  /** Who the caller is, as the `apiKeys` predicate named it; logged as `client`, the default per-client limit key. */
+  client?: string;
   provider?: string;
   model?: string;
   upstreamModel?: string;

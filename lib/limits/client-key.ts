@@ -22,15 +22,6 @@ export function hashKey(kind: KeyKind, raw: string): ClientKey {
   return { raw, hashed: createHash('sha256').update(`${kind}\u0000${raw}`).digest('base64url') };
 }
 
-/** `state.client` as a string, read defensively: a string, a number, or an object with an `id`. */
-function clientIdentity(req: IncomingMessage): string | undefined {
-  const client = (requestState(req) as { client?: unknown }).client;
-  const id = typeof client === 'object' && client !== null ? (client as { id?: unknown }).id : client;
-  if (typeof id === 'string' && id !== '') return id;
-  if (typeof id === 'number' && Number.isFinite(id)) return String(id);
-  return undefined;
-}
-
 function apiKeyOf(req: IncomingMessage): string | undefined {
   const bearer = bearerToken(req);
   if (bearer !== undefined) return bearer;
@@ -46,8 +37,8 @@ function ipOf(req: IncomingMessage): string {
 
 export function defaultClientKey(req: IncomingMessage, byApiKey: boolean): ClientKey {
   if (byApiKey) {
-    const identity = clientIdentity(req);
-    if (identity !== undefined) return hashKey('client', identity);
+    const identity = requestState(req).client; // the name the apiKeys predicate gave the caller
+    if (identity !== undefined && identity !== '') return hashKey('client', identity);
     const key = apiKeyOf(req);
     if (key !== undefined) return hashKey('key', key);
   }

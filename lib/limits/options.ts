@@ -6,28 +6,28 @@ import { positiveInteger } from '../util/option-checks.js';
 
 export interface RateLimitOptions {
   /** Requests admitted per key over a sliding 60 s window. Default: not limited. */
-  requestsPerMinute?: number;
+  requestsPerMinute?: number | undefined;
   /**
    * Input + output tokens per key over a sliding 60 s window, charged from each answer's usage once
    * it is over; a request is admitted while the key's window is under the limit. Default: not limited.
    */
-  tokensPerMinute?: number;
+  tokensPerMinute?: number | undefined;
   /**
    * The key a request counts against; `undefined` leaves the request unlimited. Default: the
    * client's identity or API key when `apiKeys` is set, else the client IP (`req.ip`, which
    * follows Express's `trust proxy`). Keys are hashed (SHA-256) before they reach the store.
    */
-  key?: (req: IncomingMessage) => string | undefined;
+  key?: ((req: IncomingMessage) => string | undefined) | undefined;
   /**
    * Limits of one key (as `key` or the default gave it, before hashing), e.g. a customer's tier:
    * they replace the top-level ones for that key (`{}`: not limited); `undefined` keeps them.
    */
-  forKey?: (key: string) => RateLimits | undefined;
+  forKey?: ((key: string) => RateLimits | undefined) | undefined;
   /**
    * When the store cannot count in time (Redis down or slower than its `timeoutMs`): `false`
    * admits the request (fail open); `true` answers `503 rate_limiter_unavailable`. Default false.
    */
-  failClosed?: boolean;
+  failClosed?: boolean | undefined;
 }
 
 export interface ResolvedLimits {

@@ -8,14 +8,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { RequestState } from '../http/request-state.js';
 import { requestState } from '../http/request-state.js';
+import type { Logger, LogSink } from './logger.js';
+import { toLogSink } from './logger.js';
 
-/** The part of a winston logger this middleware uses. */
-export interface LogSink {
-  log(level: string, message: string, meta: Record<string, unknown>): unknown;
-}
+export type { LogSink } from './logger.js';
 
 export interface RequestLoggerOptions {
-  logger: LogSink;
+  /** A winston or pino logger, `console`, or any object with `info`/`warn`/`error` (see `Logger`). */
+  logger: Logger;
 }
 
 export type NodeMiddleware<Req extends IncomingMessage = IncomingMessage, Res extends ServerResponse = ServerResponse> = (
@@ -73,6 +73,7 @@ export function buildLogEntry(req: IncomingMessage, res: ServerResponse, state: 
   if (state.attempts !== undefined) meta.attempts = state.attempts;
   if (state.failedAttempts?.length) meta.failed_attempts = state.failedAttempts;
   if (state.usage !== undefined) meta.usage = state.usage;
+  if (state.client !== undefined) meta.client = state.client;
 
   const contentType = res.getHeader('content-type') ?? state.contentType;
   const streaming = typeof contentType === 'string' && contentType.toLowerCase().startsWith('text/event-stream');
@@ -124,11 +125,7 @@ function watchHeaders(res: ServerResponse, state: RequestState): void {
  * app.use(requestLogger({ logger: winston.createLogger({ transports: [new winston.transports.Console()] }) }));
  */
 export function requestLogger(options: RequestLoggerOptions): NodeMiddleware {
-  const { logger } = options;
-  if (!logger || typeof logger.log !== 'function') {
-    throw new TypeError('express-llm-proxy: requestLogger option `logger` must be a winston logger (an object with log())');
-  }
-  return loggerMiddleware(logger, true);
+  return loggerMiddleware(toLogSink(options?.logger, 'logger'), true);
 }
 
 /**

@@ -23,19 +23,9 @@ import { runAttempt } from './attempt.js';
 import { forwardBody, sendAnswer, sendError, sendNetworkError } from './deliver.js';
 import { modelSpan, upstreamBody } from './rewrite-model.js';
 import type { Shutdown } from './shutdown.js';
+import type { ProxyTimeouts } from './timeouts.js';
 import { deliverStream } from './stream.js';
 import type { UpstreamCall } from './upstream-call.js';
-
-export interface ProxyTimeouts {
-  /** Non-streaming: until the upstream body is complete; streaming: until its headers. */
-  requestMs: number;
-  /** Streaming: from the upstream request to the first data event. */
-  ttftMs: number;
-  /** Streaming: longest silence between chunks (and longest a client may read nothing). */
-  streamIdleMs: number;
-  /** Streaming: longest a stream may last in all; undefined for no limit. */
-  streamMaxMs: number | undefined;
-}
 
 /** What the handler needs, resolved once by the router. */
 export interface ProxyConfig {
@@ -54,6 +44,8 @@ export interface ProxyConfig {
   shutdown: Shutdown;
   /** Read token usage from answers (the request log, metrics and hooks want it). */
   readUsage: boolean;
+  /** Called when a host's body parser had read the request first (the router warns once). */
+  onHostParsedBody?: () => void;
 }
 
 const MAX_MODEL_LENGTH = 256;
@@ -107,6 +99,7 @@ export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRo
     let failover: FailoverState | undefined;
     try {
       const body = await readJsonBody(req, config.bodyLimit);
+      if (body.hostParsed) config.onHostParsedBody?.();
       const { model, stream } = validate(body.parsed);
       modelSpan(body); // a second top-level `model` is refused before anything is looked up
       state.model = model;

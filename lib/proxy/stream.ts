@@ -1,13 +1,12 @@
 /** Delivering a 2xx event stream through the SSE pipe, and what its end means for the provider. */
 import type { ServerResponse } from 'node:http';
 import type { Api } from '../apis/api.js';
-import type { ClientWatch } from '../http/client-connection.js';
 import type { RequestState } from '../http/request-state.js';
 import { pipeSse } from '../sse/pipe.js';
-import type { SseEndReason, StopWatch } from '../sse/pipe.js';
+import type { ClientWatch, SseEndReason, StopWatch } from '../sse/pipe.js';
 import type { AttemptResult } from './attempt.js';
 import { startResponse } from './deliver.js';
-import type { ProxyTimeouts } from './handler.js';
+import type { ProxyTimeouts } from './timeouts.js';
 import type { UsageReader } from '../usage/readers.js';
 
 export interface StreamContext {

@@ -22,7 +22,5 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
 
 export type { RedisStore } from './store.js';
 export type { RedisStoreOptions, StoreLogger } from './options.js';
-export { DEFAULT_PREFIX, DEFAULT_REDIS_TIMEOUT_MS } from './options.js';
 export type { NodeRedisClient, RedisSubscriber } from './client.js';
-export { escapeKeyPart } from './keys.js';
 export type { RateLimitDecision, RateLimits, RateLimitUsage, RecordUpdate, SharedRecords, StateStore } from '../state/types.js';

@@ -19,17 +19,17 @@ export interface ProviderConfig {
   /** Base URL including the version path, e.g. `https://api.openai.com/v1`. */
   baseUrl: string;
   /** Sent upstream as `Authorization: Bearer <apiKey>`. */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** Client-facing model name → upstream model name (or `{ model, healthCheck }`). */
   models: Record<string, ModelMapping>;
   /** Smooth weighted round-robin weight; `0` takes the provider out of rotation. Default 1. */
-  weight?: number;
+  weight?: number | undefined;
   /** Default true. */
-  enabled?: boolean;
+  enabled?: boolean | undefined;
   /** Extra headers sent on every upstream request. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Provider-wide health probe settings (`body` applies to every model). */
-  healthCheck?: { body?: Record<string, unknown> };
+  healthCheck?: { body?: Record<string, unknown> } | undefined;
 }
 
 /**

@@ -2,11 +2,10 @@
  * Checks the admin health request (JSON body or query string) and turns it into service options.
  * Errors are OpenAI-shaped 400s whose `param` names the field; unknown fields are ignored.
  */
+import { ADMIN_CHECK_LIMITS } from '../defaults.js';
 import { invalidRequest } from '../errors/openai-error.js';
 import type { CheckOptions, CheckProvidersOptions } from '../health/types.js';
 
-export const MAX_CONCURRENT = { min: 1, max: 10, default: 2 } as const;
-export const TIMEOUT_SECS = { min: 1, max: 120, default: 30 } as const;
 
 const MAX_LIST = 1000;
 
@@ -43,8 +42,8 @@ const isId = (v: unknown): v is string | number => isName(v) || (typeof v === 'n
 export function providerCheckOptions(body: Body): Required<Pick<CheckOptions, 'maxConcurrent' | 'timeoutMs'>> & CheckOptions {
   return {
     models: names(body, 'models', isName, 'model names (strings)'),
-    maxConcurrent: bounded(body, 'max_concurrent', MAX_CONCURRENT, true),
-    timeoutMs: bounded(body, 'timeout_secs', TIMEOUT_SECS, false) * 1000,
+    maxConcurrent: bounded(body, 'max_concurrent', ADMIN_CHECK_LIMITS.maxConcurrent, true),
+    timeoutMs: bounded(body, 'timeout_secs', ADMIN_CHECK_LIMITS.timeoutSecs, false) * 1000,
   };
 }
 

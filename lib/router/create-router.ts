@@ -6,7 +6,7 @@ import type { Api, ApiRoute } from '../apis/api.js';
 import { APIS } from '../apis/index.js';
 import { DEFAULT_CLOSE_GRACE_MS } from '../defaults.js';
 import { HttpError, openAiError } from '../errors/openai-error.js';
-import { registryError } from '../errors/registry-error.js';
+import { registryError } from './registry-error.js';
 import { requestState } from '../http/request-state.js';
 import { sendJson } from '../http/respond.js';
 import { routerRequestLogger } from '../logging/request-logger.js';
@@ -21,6 +21,7 @@ import { HealthMarks } from '../resilience/health-marks.js';
 import { RateLimiter } from '../limits/rate-limiter.js';
 import { nonNegativeMs } from '../util/option-checks.js';
 import { clientAuth } from './client-auth.js';
+import { hostParserWarning } from './config-warnings.js';
 import type { Route } from './dispatch.js';
 import { chain, routeParams, routes } from './dispatch.js';
 import { mountHealth } from './mount-health.js';
@@ -30,7 +31,7 @@ import { resolveOptions } from './options.js';
 
 export interface CloseOptions {
   /** How long in-flight requests may take to finish before they are stopped. Default 10000 ms. */
-  graceMs?: number;
+  graceMs?: number | undefined;
 }
 
 /** The router, plus `close()` to stop taking requests and release sockets and timers on shutdown. */
@@ -93,6 +94,7 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
     failover: new FailoverPolicy({ retry: config.retry, breakers, health, selector: new WeightedRoundRobin() }),
     shutdown,
     readUsage: config.logRequests || config.limits?.readsTokens === true,
+    onHostParsedBody: hostParserWarning(config.logger),
   };
 
   const table: Record<string, Route> = {};

@@ -12,15 +12,19 @@ import {
 } from '../defaults.js';
 import { InvalidOptionError } from '../errors/errors.js';
 import { nonNegativeMs, positiveInteger, positiveMs } from '../util/option-checks.js';
-import type { ApiKeys } from '../http/keys.js';
+import type { KeySchema } from '../util/option-keys.js';
+import { checkKeys, listOf, recordOf } from '../util/option-keys.js';
+import type { ApiKeys } from './client-auth.js';
+import { warnAboutConfig } from './config-warnings.js';
 import { createFetchTransport } from '../transport/fetch-transport.js';
 import type { FetchLike, UpstreamTransport } from '../transport/types.js';
 import { createUndiciTransport } from '../transport/undici-transport.js';
-import type { LogSink } from '../logging/request-logger.js';
+import type { Logger, LogSink } from '../logging/logger.js';
+import { toLogSink } from '../logging/logger.js';
 import type { ProviderIndex } from '../registry/provider-index.js';
 import { createIndexSource } from '../registry/provider-index.js';
 import type { ProviderConfig, ProviderRegistry } from '../registry/types.js';
-import type { ProxyTimeouts } from '../proxy/handler.js';
+import type { ProxyTimeouts } from '../proxy/timeouts.js';
 import type { BreakerOptions } from '../resilience/breaker.js';
 import type { RetryOptions } from '../resilience/retry.js';
 import type { RateLimitOptions, ResolvedLimits } from '../limits/options.js';
@@ -37,75 +41,150 @@ export interface LlmProxyOptions {
    * dispatcher on a keep-alive pool, the cheapest transport we measured. `close()` leaves a
    * transport you pass open.
    */
-  transport?: UpstreamTransport;
+  transport?: UpstreamTransport | undefined;
   /**
    * Shortcut for `transport: createFetchTransport(fetch)`: any WHATWG fetch-compatible function
    * (node-fetch, Node's global fetch, undici's fetch). Not together with `transport`.
    */
-  fetch?: FetchLike;
-  /** A winston logger. Default: JSON to the console at `info`. */
-  logger?: LogSink;
+  fetch?: FetchLike | undefined;
+  /**
+   * A winston or pino logger, `console`, or any object with `info`/`warn`/`error` methods (see
+   * `Logger`). Default: winston, JSON to the console at `info`.
+   */
+  logger?: Logger | undefined;
   /** Log one entry per proxied request. Default true. */
-  logRequests?: boolean;
-  /** Client keys (list or predicate). When set, proxy routes require `Authorization: Bearer <key>`. */
-  apiKeys?: ApiKeys;
+  logRequests?: boolean | undefined;
+  /**
+   * Client keys (list or predicate). When set, proxy routes require `Authorization: Bearer <key>`.
+   * A predicate may return a string identity instead of `true`: it is logged as `client`.
+   */
+  apiKeys?: ApiKeys | undefined;
   /** Enables the admin routes, which require `Authorization: Bearer <adminKey>`. */
-  adminKey?: string;
+  adminKey?: string | undefined;
   /** Timeouts in milliseconds. */
-  timeouts?: TimeoutOptions;
+  timeouts?: TimeoutOptions | undefined;
   /** SSE keep-alive comment after this much upstream silence; 0 turns it off. Default 15000. */
-  heartbeatMs?: number;
-  /** Largest request body: bytes or a string like `'20mb'`. Default `'20mb'`. */
-  bodyLimit?: number | string;
+  heartbeatMs?: number | undefined;
+  /**
+   * Largest request body: bytes or a string like `'20mb'`. Default `'20mb'`. Also applies to a
+   * body a host parser read first (measured as the JSON the proxy forwards).
+   */
+  bodyLimit?: number | string | undefined;
   /**
    * Largest upstream answer the proxy reads whole, as decoded (a compressed answer counts by what
    * it decodes to): bytes or a string like `'64mb'`. Beyond it the answer is cut off with a 502
    * `upstream_response_too_large`. Default `'64mb'`.
    */
-  maxResponseBytes?: number | string;
+  maxResponseBytes?: number | string | undefined;
   /** Failover and retries. */
-  retry?: Partial<RetryOptions>;
+  retry?: Partial<RetryOptions> | undefined;
   /** Circuit breaker per provider+model. */
-  breaker?: Partial<BreakerOptions>;
+  breaker?: Partial<BreakerOptions> | undefined;
   /** Health checks that steer routing (independent of `adminKey`). */
-  health?: HealthRoutingOptions;
+  health?: HealthRoutingOptions | undefined;
   /**
    * How long a registry's `list()` may take. Past it the request gets a 503
    * `provider_registry_unavailable` (and a background health round ends). Default 10000 ms.
    */
-  registryTimeoutMs?: number;
+  registryTimeoutMs?: number | undefined;
   /**
    * Where breakers, health marks, the latest health reports, locks and rate-limit counters live.
    * Default: a `MemoryStore` (this process only). Several instances behind a load balancer share
    * them through `createRedisStore({ client })` from `express-llm-proxy/redis`. `close()` leaves a
    * store you pass open.
    */
-  store?: StateStore;
+  store?: StateStore | undefined;
   /** Rate limits per client over a sliding 60 s window, counted in `store`. Default: none. */
-  limits?: RateLimitOptions;
+  limits?: RateLimitOptions | undefined;
 }
 
 export interface TimeoutOptions {
   /** Non-streaming: until the upstream body is complete; streaming: until its headers. Default 600000. */
-  requestMs?: number;
+  requestMs?: number | undefined;
   /** Streaming: from the upstream request to the first data event (comment lines do not count). Default 300000. */
-  ttftMs?: number;
+  ttftMs?: number | undefined;
   /** Streaming: longest upstream silence between chunks, and longest a client may read nothing. Default 300000. */
-  streamIdleMs?: number;
+  streamIdleMs?: number | undefined;
   /** Streaming: longest a stream may last in all. Default: no limit. */
-  streamMaxMs?: number;
+  streamMaxMs?: number | undefined;
 }
 
 export interface HealthRoutingOptions {
   /** Check every provider in the background this often; off when unset. */
-  intervalMs?: number;
+  intervalMs?: number | undefined;
   /** Per-probe timeout of background checks. Default 30000 ms. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Probes in flight at once in background checks. Default 2. */
-  maxConcurrent?: number;
+  maxConcurrent?: number | undefined;
   /** An unhealthy mark older than this is ignored. Default 600000 ms. */
-  staleMs?: number;
+  staleMs?: number | undefined;
 }
+
+type KeysOf<T> = { readonly [K in keyof Required<T>]: KeySchema[string] } & KeySchema;
+
+/** The keys of a provider config; `type` and `apis` are for the Anthropic/Responses APIs. */
+const PROVIDER_KEYS = {
+  id: true,
+  key: true,
+  baseUrl: true,
+  apiKey: true,
+  models: recordOf({ model: true, healthCheck: { mode: true, body: true } }),
+  weight: true,
+  enabled: true,
+  headers: true,
+  healthCheck: { body: true },
+  type: true,
+  apis: true,
+} satisfies KeysOf<ProviderConfig>;
+
+/**
+ * Every key the router's options accept, in one place: an unknown key throws at construction
+ * (`checkKeys`). A new option is one line here; TypeScript insists on every key of the option
+ * types. Some are options of work still being merged (`responses`, `metrics`,
+ * `tracing`, `hooks`, `logFields`, `usage`).
+ */
+export const OPTION_KEYS = {
+  providers: listOf(PROVIDER_KEYS),
+  transport: true,
+  fetch: true,
+  logger: true,
+  logRequests: true,
+  apiKeys: true,
+  adminKey: true,
+  timeouts: { requestMs: true, ttftMs: true, streamIdleMs: true, streamMaxMs: true } satisfies KeysOf<TimeoutOptions>,
+  heartbeatMs: true,
+  bodyLimit: true,
+  maxResponseBytes: true,
+  retry: { maxAttempts: true, onStatus: true, sameProvider: true, baseDelayMs: true, maxDelayMs: true } satisfies KeysOf<RetryOptions>,
+  breaker: { failureThreshold: true, cooldownMs: true, maxCooldownMs: true } satisfies KeysOf<BreakerOptions>,
+  health: { intervalMs: true, timeoutMs: true, maxConcurrent: true, staleMs: true } satisfies KeysOf<HealthRoutingOptions>,
+  registryTimeoutMs: true,
+  responses: { maxRemembered: true, rememberMs: true },
+  store: true,
+  limits: { requestsPerMinute: true, tokensPerMinute: true, key: true, forKey: true, failClosed: true } satisfies KeysOf<RateLimitOptions>,
+  metrics: { registry: true, meter: true },
+  tracing: { tracer: true },
+  hooks: { onRequest: true, onResponse: true, onFinish: true },
+  logFields: true,
+  usage: { includeInStreams: true },
+} satisfies KeysOf<LlmProxyOptions>;
+
+/** Names no spelling rule leads to the right option (the openai SDK's among them). `[]` is any index. */
+const OPTION_HINTS: Readonly<Record<string, string>> = {
+  maxRetries: 'retry.maxAttempts',
+  retries: 'retry.maxAttempts',
+  timeout: 'timeouts.requestMs',
+  timeoutMs: 'timeouts.requestMs',
+  baseUrl: 'providers[i].baseUrl',
+  baseURL: 'providers[i].baseUrl',
+  models: 'providers[i].models',
+  'retry.retries': 'retry.maxAttempts',
+  'timeouts.idleMs': 'timeouts.streamIdleMs',
+  'timeouts.firstTokenMs': 'timeouts.ttftMs',
+  'providers[].url': 'providers[i].baseUrl',
+  'providers[].name': 'providers[i].key',
+  'providers[].api_key': 'providers[i].apiKey',
+};
 
 export interface ResolvedOptions {
   index: () => ProviderIndex | Promise<ProviderIndex>;
@@ -113,6 +192,7 @@ export interface ResolvedOptions {
   transport: UpstreamTransport;
   /** Closes what the router created itself (the default transport's sockets). */
   closeTransport: () => Promise<void>;
+  /** The host's logger, adapted once (see `toLogSink`). */
   logger: LogSink;
   logRequests: boolean;
   apiKeys: ApiKeys | undefined;
@@ -250,13 +330,11 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null || (options as unknown as { method?: unknown }).method !== undefined) {
     throw new InvalidOptionError('options', 'must be an object: call createLlmProxyRouter({ providers }) and mount what it returns');
   }
+  checkKeys(options, OPTION_KEYS, OPTION_HINTS);
   if (options.providers === undefined) {
     throw new InvalidOptionError('providers', 'is required: an array of provider configs or an object with a list() method');
   }
-  if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null || typeof options.logger.log !== 'function')) {
-    throw new InvalidOptionError('logger', 'must be a winston logger (an object with log())');
-  }
-  const logger = options.logger ?? defaultLogger();
+  const logger = options.logger === undefined ? defaultLogger() : toLogSink(options.logger, 'logger');
   const registryTimeoutMs = positiveMs(options.registryTimeoutMs, 'registryTimeoutMs', DEFAULT_REGISTRY_TIMEOUT_MS);
   const index = createIndexSource(options.providers, 'providers', { timeoutMs: registryTimeoutMs, logger });
   if (options.logRequests !== undefined && typeof options.logRequests !== 'boolean') {
@@ -264,7 +342,7 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
   }
   const { apiKeys, adminKey } = options;
   if (apiKeys !== undefined && typeof apiKeys !== 'function' && !(Array.isArray(apiKeys) && apiKeys.every((key) => typeof key === 'string' && key.length > 0))) {
-    throw new InvalidOptionError('apiKeys', 'must be an array of non-empty strings or a function (key, req) => boolean');
+    throw new InvalidOptionError('apiKeys', 'must be an array of non-empty strings or a function (key, req) => boolean | string');
   }
   if (Array.isArray(apiKeys)) apiKeys.forEach((key, i) => checkKeySpacing(key, `apiKeys[${i}]`));
   if (adminKey !== undefined && (typeof adminKey !== 'string' || adminKey.length === 0)) {
@@ -295,5 +373,8 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
     limits: resolveLimits(options.limits),
   };
   // Sockets only once every option has passed, so a bad option leaves nothing behind.
-  return { ...resolved, ...resolveStore(options.store), ...resolveTransport(options) };
+  const store = resolveStore(options.store);
+  const transport = resolveTransport(options);
+  warnAboutConfig(options, logger);
+  return { ...resolved, ...store, ...transport };
 }

@@ -4,9 +4,8 @@
  * end the stream with an error event in the stream's own framing.
  */
 import type { ServerResponse } from 'node:http';
+import { DEFAULT_HEARTBEAT_MS } from '../defaults.js';
 import type { Readable } from 'node:stream';
-import { ClientConnection } from '../http/client-connection.js';
-import type { ClientWatch } from '../http/client-connection.js';
 import { FirstDataDetector } from './first-data.js';
 import { endsEvent, nextTail, START_OF_STREAM } from './tail.js';
 
@@ -26,6 +25,28 @@ export interface SsePipeResult {
   error?: unknown;
   /** Bytes forwarded to the client (heartbeats and error events not counted). */
   bytes: number;
+}
+
+/** Whether the client is still there (the proxy shares one watcher per request this way). */
+export interface ClientWatch {
+  /** True once the connection closed before the response was complete. */
+  readonly gone: boolean;
+  /** Calls `listener` once when the client leaves; returns a function that unsubscribes. */
+  onGone(listener: () => void): () => void;
+}
+
+/** The default watch: the response's own 'close' before it finished. */
+function watchResponse(res: ServerResponse): ClientWatch {
+  return {
+    gone: res.destroyed && !res.writableFinished,
+    onGone(listener) {
+      const onClose = (): void => {
+        if (!res.writableFinished) listener();
+      };
+      res.once('close', onClose);
+      return () => res.removeListener('close', onClose);
+    },
+  };
 }
 
 /** Something that can tell the pipe to stop (the router's shutdown). */
@@ -107,7 +128,7 @@ const unsent = (res: ServerResponse): number => res.socket?.writableLength ?? re
  */
 export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseOptions = {}): Promise<SsePipeResult> {
   const { ttftMs, idleMs, maxMs, abort, onFirstData, onChunk } = options;
-  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   const startedAt = options.startedAt ?? performance.now();
   const errorEvent = options.errorEvent ?? sseErrorEvent;
 
@@ -247,7 +268,7 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
     const onEnd = (): void => finish('done');
     const onError = (error: unknown): void => finish('upstream_stream_error', error);
 
-    const client = options.client ?? new ClientConnection(res);
+    const client = options.client ?? watchResponse(res);
     if (client.gone) {
       finish('client_closed');
       return;

@@ -41,8 +41,8 @@ export interface SharedRecords<T> {
 
 /** Limits over a sliding 60 s window; an absent limit is not counted. */
 export interface RateLimits {
-  requestsPerMinute?: number;
-  tokensPerMinute?: number;
+  requestsPerMinute?: number | undefined;
+  tokensPerMinute?: number | undefined;
 }
 
 export interface RateLimitUsage {

@@ -122,13 +122,41 @@ describe('readJsonBody', () => {
     expect(errorCode(await send(chunks))).toEqual([413, 'request_too_large', 'invalid_request_error']);
   });
 
-  it('takes an object the host parsed (express.json), with no raw bytes', async () => {
+  it('takes an object the host parsed (express.json), serialised once, and flags it', async () => {
+    const parsed = { model: 'host-parsed', n: 1 };
     prepare = (req) => {
       req.resume();
       req._body = true;
-      req.body = { model: 'host-parsed' };
+      req.body = parsed;
     };
-    expect(await send(['ignored'], { 'content-type': 'application/json' })).toEqual({ ok: { raw: undefined, parsed: { model: 'host-parsed' } } });
+    const outcome = await send(['ignored'], { 'content-type': 'application/json' });
+    const raw = '{"model":"host-parsed","n":1}';
+    expect(outcome).toEqual({ ok: { bytes: Buffer.from(raw), raw, parsed, modelSpan: undefined, hostParsed: true } });
+    expect('ok' in outcome && outcome.ok.parsed).toBe(parsed); // the host's object, not a re-parse
+  });
+
+  it.each<[string, unknown]>([
+    ['an object (express.json)', { model: 'm', pad: 'x'.repeat(64) }],
+    ['a Buffer (express.raw)', Buffer.from(`{"model":"m","pad":"${'x'.repeat(64)}"}`)],
+    ['a string (express.text)', `{"model":"m","pad":"${'x'.repeat(64)}"}`],
+  ])('holds %s the host read to the limit', async (_name, body) => {
+    prepare = (req) => {
+      req.resume();
+      req._body = true;
+      req.body = body;
+    };
+    expect(errorCode(await send(['x']))).toEqual([413, 'request_too_large', 'invalid_request_error']);
+  });
+
+  it('answers 400 for a host-parsed object that cannot be serialised (a cycle)', async () => {
+    const cyclic: Record<string, unknown> = { model: 'm' };
+    cyclic.self = cyclic;
+    prepare = (req) => {
+      req.resume();
+      req._body = true;
+      req.body = cyclic;
+    };
+    expect(errorCode(await send(['x']))).toEqual([400, 'invalid_body', 'invalid_request_error']);
   });
 
   it('takes a Buffer the host read (express.raw) as raw bytes', async () => {
@@ -139,7 +167,7 @@ describe('readJsonBody', () => {
       req.body = bytes;
     };
     const outcome = await send(['x']);
-    expect(outcome).toEqual({ ok: { bytes, raw: '{"model":"raw", "n": 1.0}', parsed: { model: 'raw', n: 1 } } });
+    expect(outcome).toEqual({ ok: { bytes, raw: '{"model":"raw", "n": 1.0}', parsed: { model: 'raw', n: 1 }, hostParsed: true } });
     expect('ok' in outcome && outcome.ok.bytes).toBe(bytes); // the host's buffer, not a copy
   });
 
@@ -149,7 +177,7 @@ describe('readJsonBody', () => {
       req._body = true;
       req.body = '{"model":"text"}';
     };
-    expect(await send(['x'])).toEqual({ ok: { raw: '{"model":"text"}', parsed: { model: 'text' } } });
+    expect(await send(['x'])).toEqual({ ok: { bytes: Buffer.from('{"model":"text"}'), raw: '{"model":"text"}', parsed: { model: 'text' }, hostParsed: true } });
   });
 
   it('refuses a host-parsed array', async () => {

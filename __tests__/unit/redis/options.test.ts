@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createClient } from 'redis';
-import { createRedisStore, escapeKeyPart } from '../../../lib/redis/index.js';
+import { createRedisStore } from '../../../lib/redis/index.js';
+import { escapeKeyPart } from '../../../lib/redis/keys.js';
 import { MAX_PART_LENGTH } from '../../../lib/redis/keys.js';
 import { root } from '../../fixtures/ensure-dist.js';
 import { connectClient, describeWithRedis, startRedis } from '../../kit/redis-server.js';

@@ -31,7 +31,7 @@ describe('createLlmProxyRouter options', () => {
     ['a bad provider', { providers: [{ ...providers[0], baseUrl: 'localhost:8080' }] }, 'providers[0].baseUrl'],
     ['duplicate provider keys', { providers: [providers[0], { ...providers[0], id: 2 }] }, 'providers[1].key'],
     ['fetch not a function', { providers, fetch: 'node-fetch' }, 'fetch'],
-    ['logger without log()', { providers, logger: { info: () => undefined } }, 'logger'],
+    ['logger with neither log() nor info/warn/error', { providers, logger: { info: () => undefined } }, 'logger'],
     ['logRequests as a string', { providers, logRequests: 'yes' }, 'logRequests'],
     ['apiKeys: [1]', { providers, apiKeys: [1] }, 'apiKeys'],
     ['apiKeys with an empty key', { providers, apiKeys: ['ok', ''] }, 'apiKeys'],

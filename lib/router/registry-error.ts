@@ -1,6 +1,6 @@
 /** The answer when the provider registry fails: 503 when it is unavailable (hung, or no good list yet), else 500. */
 import type { LogSink } from '../logging/request-logger.js';
-import { HttpError, openAiError } from './openai-error.js';
+import { HttpError, openAiError } from '../errors/openai-error.js';
 
 export function registryError(error: unknown, logger: LogSink): HttpError {
   if ((error as { code?: unknown } | null)?.code === 'provider_registry_unavailable') {
