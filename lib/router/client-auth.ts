@@ -1,9 +1,9 @@
-/** Client-key check for the proxy routes (`apiKeys` option); a refusal is in the route's API envelope. */
+/** Client-key check for the proxy routes (`apiKeys` option): bearer token or `x-api-key`; a refusal is in the route's API envelope. */
 import type { NextFunction, Request, Response } from 'express';
 import type { Api } from '../apis/api.js';
 import { HttpError, openAiError } from '../errors/openai-error.js';
 import type { ApiKeys } from '../http/keys.js';
-import { bearerToken, keyInList } from '../http/keys.js';
+import { clientKey, keyInList } from '../http/keys.js';
 import type { LogSink } from '../logging/request-logger.js';
 import { sendError } from '../proxy/deliver.js';
 
@@ -12,7 +12,7 @@ const CHECK_FAILED = new HttpError(500, openAiError('Could not check the API key
 
 export function clientAuth(keys: ApiKeys, logger: LogSink, api: Api) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const key = bearerToken(req);
+    const key = clientKey(req);
     if (key === undefined) {
       sendError(res, api, INVALID_KEY);
       return;

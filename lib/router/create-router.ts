@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { Api, ApiRoute } from '../apis/api.js';
-import { APIS } from '../apis/index.js';
+import { apiOfPath, APIS } from '../apis/index.js';
 import { DEFAULT_CLOSE_GRACE_MS } from '../defaults.js';
 import { HttpError, openAiError } from '../errors/openai-error.js';
 import { registryError } from '../errors/registry-error.js';
@@ -11,13 +11,16 @@ import { requestState } from '../http/request-state.js';
 import { sendJson } from '../http/respond.js';
 import { routerRequestLogger } from '../logging/request-logger.js';
 import { sendError } from '../proxy/deliver.js';
+import { createFollowUpHandler } from '../proxy/follow-up.js';
 import { createProxyHandler, PROXY_CLOSED } from '../proxy/handler.js';
 import type { ProxyConfig } from '../proxy/handler.js';
+import { ResponseHomes } from '../proxy/response-homes.js';
 import { Shutdown } from '../proxy/shutdown.js';
 import { WeightedRoundRobin } from '../registry/weighted-round-robin.js';
 import { CircuitBreakers } from '../resilience/breaker.js';
 import { FailoverPolicy } from '../resilience/failover.js';
 import { HealthMarks } from '../resilience/health-marks.js';
+import { MemoryStore } from '../state/memory-store.js';
 import { nonNegativeMs } from '../util/option-checks.js';
 import { clientAuth } from './client-auth.js';
 import type { Route } from './dispatch.js';
@@ -90,6 +93,8 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
     failover: new FailoverPolicy({ retry: config.retry, breakers, health, selector: new WeightedRoundRobin() }),
     shutdown,
     readUsage: config.logRequests,
+    // The router's state store; for now always in this process.
+    homes: new ResponseHomes(new MemoryStore({ maxAffinityEntries: config.responses.maxRemembered }), config.responses.rememberMs),
   };
 
   const table: Record<string, Route> = {};
@@ -107,7 +112,12 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
     };
     const auth = config.apiKeys === undefined ? [] : [clientAuth(config.apiKeys, config.logger, api)];
     for (const route of api.routes) {
-      const handler = route.kind === 'proxy' ? createProxyHandler(proxyConfig, api, route) : localHandler(api, route, index);
+      const handler =
+        route.kind === 'proxy'
+          ? createProxyHandler(proxyConfig, api, route)
+          : route.kind === 'follow-up'
+            ? createFollowUpHandler(proxyConfig, api, route, routeParams)
+            : localHandler(api, route, index);
       const entry = (table[route.path] ??= { methods: {}, otherwise: (_req, _res, next) => next() });
       entry.methods[route.method] = chain([...log, begin, ...auth, wrap(handler)]);
       const allow = Object.keys(entry.methods).join(', ') + (entry.methods.GET ? ', HEAD' : '');
@@ -125,7 +135,10 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
       next();
       return;
     }
-    sendJson(res, 404, openAiError(`Unknown route ${req.method} ${req.path}`, 'invalid_request_error', 'unknown_route'));
+    const unknown = new HttpError(404, openAiError(`Unknown route ${req.method} ${req.path}`, 'invalid_request_error', 'unknown_route'));
+    const api = apiOfPath(req.path);
+    if (api) sendError(res, api, unknown);
+    else sendJson(res, unknown.status, unknown.body);
   });
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {

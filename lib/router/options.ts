@@ -7,6 +7,7 @@ import {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_REGISTRY_TIMEOUT_MS,
+  DEFAULT_RESPONSES,
   DEFAULT_RETRY,
   DEFAULT_TIMEOUTS,
 } from '../defaults.js';
@@ -43,7 +44,10 @@ export interface LlmProxyOptions {
   logger?: LogSink;
   /** Log one entry per proxied request. Default true. */
   logRequests?: boolean;
-  /** Client keys (list or predicate). When set, proxy routes require `Authorization: Bearer <key>`. */
+  /**
+   * Client keys (list or predicate). When set, every route of the router requires a key, as
+   * `Authorization: Bearer <key>` or `x-api-key: <key>` (what Anthropic clients send).
+   */
   apiKeys?: ApiKeys;
   /** Enables the admin routes, which require `Authorization: Bearer <adminKey>`. */
   adminKey?: string;
@@ -70,6 +74,15 @@ export interface LlmProxyOptions {
    * `provider_registry_unavailable` (and a background health round ends). Default 10000 ms.
    */
   registryTimeoutMs?: number;
+  /** Where stored Responses API responses live (follow-ups go to the provider that created them). */
+  responses?: ResponsesOptions;
+}
+
+export interface ResponsesOptions {
+  /** Most response ids remembered with their provider; the oldest is forgotten first. Default 10000. */
+  maxRemembered?: number;
+  /** How long an id is remembered. Default 86400000 (24 h). */
+  rememberMs?: number;
 }
 
 export interface TimeoutOptions {
@@ -112,6 +125,7 @@ export interface ResolvedOptions {
   breaker: BreakerOptions;
   health: { intervalMs: number | undefined; timeoutMs: number; maxConcurrent: number; staleMs: number };
   registryTimeoutMs: number;
+  responses: Required<ResponsesOptions>;
 }
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -182,6 +196,14 @@ function resolveTimeouts(value: TimeoutOptions | undefined): ProxyTimeouts {
     ttftMs: positiveMs(timeouts.ttftMs, 'timeouts.ttftMs', DEFAULT_TIMEOUTS.ttftMs),
     streamIdleMs: positiveMs(timeouts.streamIdleMs, 'timeouts.streamIdleMs', DEFAULT_TIMEOUTS.streamIdleMs),
     streamMaxMs: timeouts.streamMaxMs === undefined ? undefined : positiveMs(timeouts.streamMaxMs, 'timeouts.streamMaxMs', 0),
+  };
+}
+
+function resolveResponses(value: ResponsesOptions | undefined): Required<ResponsesOptions> {
+  const responses = objectOption(value, 'responses');
+  return {
+    maxRemembered: positiveInteger(responses.maxRemembered, 'responses.maxRemembered', DEFAULT_RESPONSES.maxRemembered),
+    rememberMs: positiveMs(responses.rememberMs, 'responses.rememberMs', DEFAULT_RESPONSES.rememberMs),
   };
 }
 
@@ -261,6 +283,7 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
       staleMs: positiveMs(health.staleMs, 'health.staleMs', DEFAULT_HEALTH.staleMs),
     },
     registryTimeoutMs,
+    responses: resolveResponses(options.responses),
   };
   // Sockets only once every option has passed, so a bad option leaves nothing behind.
   return { ...resolved, ...resolveTransport(options) };

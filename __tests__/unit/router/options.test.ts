@@ -56,6 +56,11 @@ describe('createLlmProxyRouter options', () => {
     ['maxResponseBytes: -1', { providers, maxResponseBytes: -1 }, 'maxResponseBytes'],
     ['registryTimeoutMs: 0', { providers, registryTimeoutMs: 0 }, 'registryTimeoutMs'],
     ["registryTimeoutMs: '10s'", { providers, registryTimeoutMs: '10s' }, 'registryTimeoutMs'],
+    ['responses as a number', { providers, responses: 5 }, 'responses'],
+    ['responses.maxRemembered: 0', { providers, responses: { maxRemembered: 0 } }, 'responses.maxRemembered'],
+    ['responses.maxRemembered: 1.5', { providers, responses: { maxRemembered: 1.5 } }, 'responses.maxRemembered'],
+    ['responses.rememberMs: 0', { providers, responses: { rememberMs: 0 } }, 'responses.rememberMs'],
+    ["responses.rememberMs: '1h'", { providers, responses: { rememberMs: '1h' } }, 'responses.rememberMs'],
   ])('rejects %s', (_name, options, option) => {
     const error = thrownBy(() => createLlmProxyRouter(options as LlmProxyOptions));
     expect(error).toMatchObject({ name: 'InvalidOptionError', code: 'invalid_option', option });
@@ -111,6 +116,13 @@ describe('resolved options', () => {
   it('defaults registryTimeoutMs to 10 s', async () => {
     const config = resolveOptions({ providers, logger: quiet });
     expect(config.registryTimeoutMs).toBe(10_000);
+    await config.closeTransport();
+  });
+
+  it('defaults responses to 10,000 ids for 24 h, and retry.onStatus to include 529', async () => {
+    const config = resolveOptions({ providers, logger: quiet });
+    expect(config.responses).toEqual({ maxRemembered: 10_000, rememberMs: 24 * 60 * 60 * 1000 });
+    expect(config.retry.onStatus).toEqual([429, 502, 503, 504, 529]);
     await config.closeTransport();
   });
 
