@@ -3,24 +3,24 @@
  * `POST /v1/messages/count_tokens`. The client's `anthropic-version` and `anthropic-beta` travel
  * upstream as they are; proxy-made errors are in Anthropic's envelope.
  */
-import { SseEventScanner } from '../sse/event-scanner.js';
 import { usageReaders } from '../usage/readers.js';
 import type { Api, StreamTap } from './api.js';
 import { anthropicErrorBody, anthropicStreamErrorEvent } from './anthropic-shape.js';
-import { ERROR_EVENT_MARKERS, eventType } from './stream-events.js';
+import { FailureWatch } from './stream-events.js';
+
+const ERROR_MARKERS: readonly string[] = Object.freeze(['event: error']);
+const ERROR_TYPES: readonly string[] = Object.freeze(['error']);
 
 /** Watches a stream for Anthropic's `event: error` (e.g. `overloaded_error` mid-stream). */
 class MessagesStreamTap implements StreamTap {
-  upstreamFailed = false;
-  readonly #scanner = new SseEventScanner({
-    markers: ERROR_EVENT_MARKERS,
-    onEvent: (event, data) => {
-      if (eventType(event, data) === 'error') this.upstreamFailed = true;
-    },
-  });
+  readonly #failures = new FailureWatch(ERROR_MARKERS, ERROR_TYPES);
+
+  get upstreamFailed(): boolean {
+    return this.#failures.failed;
+  }
 
   chunk(chunk: Buffer): void {
-    if (!this.upstreamFailed) this.#scanner.push(chunk);
+    this.#failures.push(chunk);
   }
 
   errorEvent(code: string, message: string): string {

@@ -9,42 +9,51 @@ import type { Api, StreamTap, StreamTapHooks } from './api.js';
 import { openAiErrorBody } from './openai-shape.js';
 import { responseIdOfAnswer, responseIdOfCreated } from './response-id.js';
 import { SequenceNumbers } from './sequence-number.js';
-import { ERROR_EVENT_MARKERS, eventType } from './stream-events.js';
+import { eventType, FailureWatch } from './stream-events.js';
 
-const MARKERS: readonly string[] = Object.freeze(['response.created', 'response.failed', ...ERROR_EVENT_MARKERS]);
+// `failed` (rare in text, and its rarest byte rarer still) finds `response.failed` by its event
+// line or by its data; `event: error` finds an error event.
+const FAILURE_MARKERS: readonly string[] = Object.freeze(['event: error', 'failed']);
+const FAILURE_TYPES: readonly string[] = Object.freeze(['error', 'response.failed']);
+/** Every event with data matches: only the first event is ever scanned for it. */
+const FIRST_EVENT: readonly string[] = Object.freeze(['data']);
 
-/** Reports the response id of `response.created`, notes upstream failures, and numbers the proxy's error event. */
+/**
+ * Reports the id of `response.created` (a Responses stream's first event), notes upstream
+ * failures, and numbers the proxy's own error event after the last forwarded one.
+ */
 class ResponsesStreamTap implements StreamTap {
-  upstreamFailed = false;
-  #named = false;
+  readonly #failures = new FailureWatch(FAILURE_MARKERS, FAILURE_TYPES);
   readonly #sequence = new SequenceNumbers();
-  readonly #scanner: SseEventScanner;
+  /** Reads the first event, then is dropped. */
+  #first: SseEventScanner | undefined;
 
-  constructor(private readonly hooks: StreamTapHooks) {
-    this.#scanner = new SseEventScanner({ markers: MARKERS, onEvent: (event, data) => this.#onEvent(event, data) });
+  constructor(hooks: StreamTapHooks) {
+    this.#first = new SseEventScanner({
+      markers: FIRST_EVENT,
+      onEvent: (event, data) => {
+        if (this.#first === undefined) return; // a later event of the same chunk
+        this.#first = undefined;
+        if (eventType(event, data) !== 'response.created') return;
+        const id = responseIdOfCreated(data);
+        if (id !== undefined) hooks.responseId(id);
+      },
+    });
+  }
+
+  get upstreamFailed(): boolean {
+    return this.#failures.failed;
   }
 
   chunk(chunk: Buffer): void {
+    this.#first?.push(chunk);
     this.#sequence.push(chunk);
-    if (!this.upstreamFailed) this.#scanner.push(chunk);
+    this.#failures.push(chunk);
   }
 
   errorEvent(code: string, message: string): string {
     const event = { type: 'error', code, message, param: null, sequence_number: this.#sequence.next };
     return `event: error\ndata: ${JSON.stringify(event)}\n\n`;
-  }
-
-  #onEvent(event: string | undefined, data: string): void {
-    const type = eventType(event, data);
-    if (type === 'error' || type === 'response.failed') {
-      this.upstreamFailed = true;
-    } else if (type === 'response.created' && !this.#named) {
-      const id = responseIdOfCreated(data);
-      if (id !== undefined) {
-        this.#named = true;
-        this.hooks.responseId(id);
-      }
-    }
   }
 }
 

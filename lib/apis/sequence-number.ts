@@ -4,8 +4,9 @@
  *
  * Each chunk is searched for `"sequence_number"` (a marker that cannot occur inside a JSON string,
  * where its quotes would be escaped) by its rarest byte; the last occurrence whose digits end
- * inside the chunk wins. An occurrence cut by a chunk boundary is read from a small join of the
- * previous chunk's last bytes and this chunk's first ones. Nothing is allocated per chunk.
+ * inside the chunk wins. Only when a chunk holds none is a number cut by the boundary looked for,
+ * in a small join of the stream's last bytes and this chunk's first ones; the previous chunk is
+ * kept by reference for that, so a chunk costs one search and no copy or allocation.
  */
 import { compileMarkers, findMarker } from '../sse/marker-search.js';
 
@@ -42,8 +43,11 @@ function lastNumber(bytes: Buffer, end: number): number {
 
 export class SequenceNumbers {
   #last = -1;
-  /** The stream's last bytes (up to SIDE), then room for the next chunk's first ones. */
+  /** The previous chunk, by reference (the proxy never rewrites a chunk it forwarded). */
+  #previous: Buffer | undefined;
+  /** Room for the stream's last SIDE bytes and the next chunk's first SIDE, when they are joined. */
   readonly #join = Buffer.alloc(2 * SIDE);
+  /** How many of the stream's last bytes sit at the start of #join (only after chunks shorter than SIDE). */
   #carried = 0;
 
   /** One more than the last `sequence_number` seen; 0 when none was. */
@@ -55,26 +59,38 @@ export class SequenceNumbers {
     const length = chunk.length;
     if (length === 0) return;
     let value = lastNumber(chunk, length);
-    if (value === -1 && this.#carried > 0) {
+    if (value === -1) {
+      // None whole in this chunk: one may have been cut by the boundary.
+      const tail = this.#tail();
       const head = Math.min(length, SIDE);
-      chunk.copy(this.#join, this.#carried, 0, head);
-      value = lastNumber(this.#join, this.#carried + head);
+      chunk.copy(this.#join, tail, 0, head);
+      value = lastNumber(this.#join, tail + head);
     }
     if (value !== -1) this.#last = value;
-    this.#carry(chunk);
+    if (length >= SIDE) {
+      this.#previous = chunk;
+      this.#carried = 0;
+    } else {
+      this.#carry(chunk); // tiny chunks: their bytes are gathered, so a cut number is still whole when joined
+    }
   }
 
-  /** Keeps the stream's last SIDE bytes at the start of the join. */
+  /** Puts the stream's last (up to SIDE) bytes at the start of #join; returns how many. */
+  #tail(): number {
+    if (this.#previous === undefined) return this.#carried;
+    const previous = this.#previous;
+    previous.copy(this.#join, 0, previous.length - SIDE);
+    this.#previous = undefined;
+    this.#carried = SIDE;
+    return SIDE;
+  }
+
+  /** Appends a short chunk to the stream's last bytes kept at the start of #join. */
   #carry(chunk: Buffer): void {
-    const length = chunk.length;
-    if (length >= SIDE) {
-      chunk.copy(this.#join, 0, length - SIDE);
-      this.#carried = SIDE;
-      return;
-    }
-    const kept = Math.min(this.#carried, SIDE - length);
-    this.#join.copy(this.#join, 0, this.#carried - kept, this.#carried);
+    const carried = this.#tail();
+    const kept = Math.min(carried, SIDE - chunk.length);
+    this.#join.copy(this.#join, 0, carried - kept, carried);
     chunk.copy(this.#join, kept);
-    this.#carried = kept + length;
+    this.#carried = kept + chunk.length;
   }
 }

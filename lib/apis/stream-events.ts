@@ -1,10 +1,10 @@
-/** What the Messages and Responses stream taps share: telling an event's type, cheaply. */
-
 /**
- * Markers of an error event (`event: error`, or data of type `error` when a server omits the
- * `event:` line). An event whose bytes contain none of them is never decoded.
+ * What the Messages and Responses stream taps share: noticing an upstream's failure event cheaply.
+ * A marker is searched for in each chunk, and only an event holding one is decoded. The markers
+ * are the `event:` lines the APIs always send (Anthropic's and OpenAI's streams name every
+ * event); each marker costs a search per chunk, so there are as few as will do.
  */
-export const ERROR_EVENT_MARKERS: readonly string[] = Object.freeze(['event: error', 'event:error', '"type":"error"', '"type": "error"']);
+import { SseEventScanner } from '../sse/event-scanner.js';
 
 /** An event's type: its `event:` field, else the `type` of its JSON data (parsed only then). */
 export function eventType(event: string | undefined, data: string): string | undefined {
@@ -14,5 +14,25 @@ export function eventType(event: string | undefined, data: string): string | und
     return typeof type === 'string' ? type : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Watches a stream for events of the `failures` types, found by `markers` (frozen: encoded once). */
+export class FailureWatch {
+  failed = false;
+  readonly #scanner: SseEventScanner;
+
+  constructor(markers: readonly string[], failures: readonly string[]) {
+    this.#scanner = new SseEventScanner({
+      markers,
+      onEvent: (event, data) => {
+        const type = eventType(event, data);
+        if (type !== undefined && failures.includes(type)) this.failed = true;
+      },
+    });
+  }
+
+  push(chunk: Buffer): void {
+    if (!this.failed) this.#scanner.push(chunk);
   }
 }

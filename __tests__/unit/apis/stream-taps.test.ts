@@ -20,9 +20,9 @@ const everyWay = (api: typeof messagesApi, text: string, expected: { failed: boo
 describe('the Messages tap', () => {
   const delta = (text: string) => `event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"type":"text_delta","text":${JSON.stringify(text)}}}\n\n`;
 
-  it('notices event: error, and an error event without its event line', () => {
+  it('notices event: error, in any line-ending style', () => {
     everyWay(messagesApi, delta('a') + 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n', { failed: true, ids: [] });
-    everyWay(messagesApi, delta('a') + 'data: {"type":"error","error":{"type":"api_error","message":"x"}}\r\n\r\n', { failed: true, ids: [] });
+    everyWay(messagesApi, delta('a') + 'event: error\r\ndata: {"type":"error","error":{"type":"api_error","message":"x"}}\r\n\r\n', { failed: true, ids: [] });
   });
 
   it('does not take text about errors for one', () => {
@@ -38,13 +38,16 @@ describe('the Responses tap', () => {
   const created = 'event: response.created\ndata: {"type":"response.created","sequence_number":0,"response":{"id":"resp_9","error":null}}\n\n';
   const delta = 'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":1,"delta":"response.failed"}\n\n';
 
-  it('reports the id of response.created once', () => {
+  it('reports the id of response.created once, from the first event only', () => {
     everyWay(responsesApi, created + delta + created.replace('resp_9', 'resp_10'), { failed: false, ids: ['resp_9'] });
+    everyWay(responsesApi, delta + created, { failed: false, ids: [] });
+    everyWay(responsesApi, created.replace('event: response.created\n', ''), { failed: false, ids: ['resp_9'] });
   });
 
   it('notices response.failed and error events, not text that names them', () => {
     everyWay(responsesApi, created + delta + 'event: response.failed\ndata: {"type":"response.failed","sequence_number":2,"response":{"id":"resp_9","status":"failed"}}\n\n', { failed: true, ids: ['resp_9'] });
-    everyWay(responsesApi, created + 'data: {"type":"error","code":"server_error","message":"x","param":null,"sequence_number":1}\n\n', { failed: true, ids: ['resp_9'] });
+    everyWay(responsesApi, created + 'event: error\ndata: {"type":"error","code":"server_error","message":"x","param":null,"sequence_number":1}\n\n', { failed: true, ids: ['resp_9'] });
+    everyWay(responsesApi, created + 'data: {"type":"response.failed","sequence_number":2,"response":{"status":"failed"}}\n\n', { failed: true, ids: ['resp_9'] });
   });
 
   it('numbers its own error event after the last one forwarded', () => {
