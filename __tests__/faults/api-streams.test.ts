@@ -176,7 +176,18 @@ describe('Responses streams', () => {
       expect(replay.text).toContain('event: response.completed');
       expect(replay.text).not.toContain('response.created');
       expect(replay.headers['x-llm-proxy-provider']).toBe(id.split('_')[1]);
+      expect((await send(`${app.url}/v1/responses/${id}`, { method: 'GET' })).json?.usage).toMatchObject({ input_tokens: 11 });
     }
+    // The creates used tokens; a retrieve or a replay of a stored response does not use them again.
+    await waitFor(() => app.entries.length === 6);
+    expect(app.entries.map((e) => [e.method, e.usage === undefined ? 'no usage' : 'usage'])).toEqual([
+      ['POST', 'usage'],
+      ['POST', 'usage'],
+      ['GET', 'no usage'],
+      ['GET', 'no usage'],
+      ['GET', 'no usage'],
+      ['GET', 'no usage'],
+    ]);
   });
 
   it('remembers at most responses.maxRemembered ids: the oldest is forgotten', async () => {

@@ -40,6 +40,8 @@ export class Exchange {
   /** True once the router told the requests in flight to stop. */
   stopped = false;
   readonly #usage: UsageReader | undefined;
+  /** Remembers the provider of the responses this request creates (not for a follow-up). */
+  readonly #remembers: boolean;
   #call: UpstreamCall | undefined;
   #streaming = false;
 
@@ -48,10 +50,17 @@ export class Exchange {
     private readonly api: Api,
     req: IncomingMessage,
     private readonly res: ServerResponse,
+    /**
+     * A request about a stored response (a retrieve, a replayed stream): it creates nothing and
+     * uses no tokens, so its answer is neither remembered nor read for usage (which would count
+     * the stored response's tokens a second time).
+     */
+    followUp = false,
   ) {
     this.state = requestState(req);
     this.client = new ClientConnection(res);
-    this.#usage = config.readUsage ? api.usage : undefined;
+    this.#usage = config.readUsage && !followUp ? api.usage : undefined;
+    this.#remembers = api.affinity !== undefined && !followUp;
   }
 
   /**
@@ -120,14 +129,14 @@ export class Exchange {
   stream(result: Extract<AttemptResult, { type: 'stream' }>, provider: ResolvedProvider): Promise<StreamVerdict> {
     this.#streaming = true;
     const { config } = this;
-    const hooks = this.api.affinity ? { responseId: (id: string) => config.homes.remember(id, provider.key) } : NO_HOOKS;
+    const hooks = this.#remembers ? { responseId: (id: string) => config.homes.remember(id, provider.key) } : NO_HOOKS;
     const context = { api: this.api, usage: this.#usage, client: this.client, shutdown: config.shutdown, timeouts: config.timeouts, heartbeatMs: config.heartbeatMs, hooks };
     return deliverStream(this.res, result, this.state, provider.key, context);
   }
 
   /** Forwards a large 2xx body as it arrives (a cut-off leaves the client a truncated body). */
   async forward(result: Extract<AttemptResult, { type: 'forward' }>, provider: ResolvedProvider): Promise<void> {
-    if (this.api.affinity) this.#remember(result.upstream.status, firstBytes(result.head), provider);
+    if (this.#remembers) this.#remember(result.upstream.status, firstBytes(result.head), provider);
     const cut = await forwardBody(this.res, result, this.state, provider.key, this.#usage);
     if (cut !== undefined && !this.client.gone) this.state.errorKind = classifyError(cut).kind;
   }
@@ -139,7 +148,7 @@ export class Exchange {
       return;
     }
     sendAnswer(this.res, result, this.state, provider.key, this.#usage);
-    if (this.api.affinity) this.#remember(result.upstream.status, result.bytes, provider);
+    if (this.#remembers) this.#remember(result.upstream.status, result.bytes, provider);
   }
 
   #remember(status: number, body: Buffer, provider: ResolvedProvider): void {

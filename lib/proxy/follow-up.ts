@@ -34,7 +34,7 @@ async function homeOf(config: ProxyConfig, api: Api, index: ProviderIndex, id: s
 /** `paramsOf` gives the path parameters of the route that matched (the router's dispatch knows them). */
 export function createFollowUpHandler(config: ProxyConfig, api: Api, route: FollowUpRoute, paramsOf: (req: IncomingMessage) => Record<string, string>) {
   return async function followUpHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const exchange = new Exchange(config, api, req, res);
+    const exchange = new Exchange(config, api, req, res, true);
     const { state } = exchange;
     await exchange.run(async () => {
       const { id } = paramsOf(req);
