@@ -1,7 +1,7 @@
 /**
  * A/B of the router between builds, for hot-path work:
  *
- *   node bench/ab.mjs <variant> <variant> … [--body small|stream|large] [--rate 2500] [--rounds 5] [--duration 6]
+ *   node bench/ab.mjs <variant> <variant> … [--body small|stream|stream-messages|stream-responses|large] [--rate 2500] [--rounds 5] [--duration 6]
  *
  * A variant is `.` (this checkout's dist/), a commit (`HEAD~1`, `733b8e3`: exported and built under
  * bench/results/ab/), or a directory with `bench/` and a built `dist/`; `:server` picks another
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { delta, pin, startServer } from './processes.mjs';
-import { LARGE_BODY, SMALL_BODY, STREAM_BODY } from './constants.mjs';
+import { LARGE_BODY, SMALL_BODY, STREAM_APIS, STREAM_BODY } from './constants.mjs';
 import { cannon } from './scenarios/load.mjs';
 
 const { values, positionals } = parseArgs({
@@ -34,9 +34,9 @@ const { values, positionals } = parseArgs({
   },
 });
 
-const BODIES = { small: SMALL_BODY, stream: STREAM_BODY, large: LARGE_BODY };
-const body = BODIES[values.body];
-if (body === undefined) throw new Error(`--body: one of ${Object.keys(BODIES).join(', ')}`);
+const BODIES = { small: { body: SMALL_BODY }, stream: { body: STREAM_BODY }, large: { body: LARGE_BODY }, 'stream-messages': STREAM_APIS.messages, 'stream-responses': STREAM_APIS.responses };
+const chosen = BODIES[values.body];
+if (chosen === undefined) throw new Error(`--body: one of ${Object.keys(BODIES).join(', ')}`);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** A directory holding `bench/` and `dist/` for `variant`: itself, or a commit exported and built once. */
@@ -66,7 +66,7 @@ for (const spec of positionals) {
   if (pinned) pin(1, server.pid);
   variants.push({ dir: spec, server, cpu: [] });
 }
-const load = (server, duration, rate) => cannon(server.origin, body, 50, duration, rate);
+const load = (server, duration, rate) => cannon(server.origin, chosen.body, 50, duration, rate, chosen.path);
 for (const v of variants) await load(v.server, 3, Number(values.rate));
 const measure = async (v, rate) => {
   const before = await v.server.stats();

@@ -8,7 +8,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { LARGE_BODY, SMALL_BODY, STREAM_BODY } from './constants.mjs';
+import { LARGE_BODY, SMALL_BODY, STREAM_APIS, STREAM_BODY } from './constants.mjs';
 import { pin, startServer } from './processes.mjs';
 import { startRedis } from './redis.mjs';
 import { checkTargets, renderMarkdown, summarize, writeResults } from './report.mjs';
@@ -29,10 +29,12 @@ const USAGE = `npm run bench -- [options]
   --open-streams <n>   concurrent streams in the open-streams scenario (default 1000)
   --servers <list>     comma-separated subset of ${Object.keys(PROXIES).join(',')}
   --scenarios <list>   comma-separated subset of ${SCENARIOS.join(',')}
+  --stream-apis <list> the APIs the stream scenario streams, each its own table (default
+                       ${Object.keys(STREAM_APIS).join(',')}; the mock sends 20 events in each API's shape)
   --pin                pin the proxies to CPU 1 and the upstream and load generator to CPU 0
                        (taskset), so the proxy under test never shares a core with its load
   --profile <server>   instead: --cpu-prof one server under non-streaming load for --duration s
-  --profile-body <b>   small (default), large (100 KB) or stream: the load --profile uses`;
+  --profile-body <b>   small (default), large (100 KB), stream, stream-messages or stream-responses: the load --profile uses`;
 
 function options() {
   const { values } = parseArgs({
@@ -45,6 +47,7 @@ function options() {
       'open-streams': { type: 'string', default: '1000' },
       servers: { type: 'string', default: Object.keys(PROXIES).join(',') },
       scenarios: { type: 'string', default: SCENARIOS.join(',') },
+      'stream-apis': { type: 'string', default: Object.keys(STREAM_APIS).join(',') },
       pin: { type: 'boolean', default: false },
       profile: { type: 'string' },
       'profile-body': { type: 'string', default: 'small' },
@@ -76,11 +79,21 @@ function options() {
     openStreams: Math.round(positive('open-streams', values['open-streams'])),
     servers: list('servers', values.servers, Object.keys(PROXIES)),
     scenarios: list('scenarios', values.scenarios, SCENARIOS),
+    streamApis: list('stream-apis', values['stream-apis'], Object.keys(STREAM_APIS)),
     pin: values.pin,
     profile: values.profile === undefined ? undefined : list('profile', values.profile, Object.keys(PROXIES))[0],
-    profileBody: { small: SMALL_BODY, large: LARGE_BODY, stream: STREAM_BODY }[list('profile-body', values['profile-body'], ['small', 'large', 'stream'])[0]],
+    profileLoad: PROFILE_LOADS[list('profile-body', values['profile-body'], Object.keys(PROFILE_LOADS))[0]],
   };
 }
+
+/** What `--profile-body` names: a body and the path it goes to. */
+const PROFILE_LOADS = {
+  small: { body: SMALL_BODY },
+  large: { body: LARGE_BODY },
+  stream: { body: STREAM_BODY },
+  'stream-messages': STREAM_APIS.messages,
+  'stream-responses': STREAM_APIS.responses,
+};
 
 const log = (message) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
@@ -89,7 +102,7 @@ function estimate(opts) {
   const n = opts.servers.length;
   const perRound =
     (opts.scenarios.includes('nonstream') ? n * opts.duration : 0) +
-    (opts.scenarios.includes('stream') ? n * opts.streamDuration : 0) +
+    (opts.scenarios.includes('stream') ? n * opts.streamDuration * opts.streamApis.length : 0) +
     (opts.scenarios.includes('body') ? n * opts.sideDuration : 0) +
     (opts.scenarios.includes('fidelity') ? (n + 1) * 1 : 0) +
     (opts.scenarios.includes('open') ? n * 4 : 0);
@@ -112,8 +125,8 @@ async function profile(opts, upstream) {
   }
   let served = 0;
   try {
-    await warm(proxy, opts.profileBody, opts.connections, 2);
-    const result = await runLoad(proxy, { body: opts.profileBody, connections: opts.connections, duration: opts.duration });
+    await warm(proxy, opts.profileLoad.body, opts.connections, 2, opts.profileLoad.path);
+    const result = await runLoad(proxy, { ...opts.profileLoad, connections: opts.connections, duration: opts.duration });
     log(`${opts.profile}: ${result.rps.toFixed(0)} req/s, ${result.cpuPerRequest.toFixed(0)} µs CPU per request`);
     served = (await proxy.stats()).served;
   } finally {
@@ -132,20 +145,23 @@ async function profile(opts, upstream) {
 }
 
 async function bench(opts, upstream, proxies) {
-  const runs = Object.fromEntries(opts.scenarios.map((scenario) => [scenario, {}]));
+  // The stream scenario records each API under its own key: stream (chat), stream-messages, stream-responses.
+  const streams = opts.streamApis.map((api) => STREAM_APIS[api]);
+  const keys = opts.scenarios.flatMap((scenario) => (scenario === 'stream' ? streams.map((api) => api.scenario) : [scenario]));
+  const runs = Object.fromEntries(keys.map((key) => [key, {}]));
   const record = (scenario, name, result) => {
     (runs[scenario][name] ??= []).push(result);
   };
   // Fixed row order in the tables whatever the run order.
-  for (const scenario of opts.scenarios) {
-    if (scenario === 'fidelity') runs.fidelity.direct = [];
-    for (const proxy of proxies) runs[scenario][proxy.name] = [];
+  for (const key of keys) {
+    if (key === 'fidelity') runs.fidelity.direct = [];
+    for (const proxy of proxies) runs[key][proxy.name] = [];
   }
 
   log('warming up every proxy (unmeasured)');
   for (const proxy of proxies) {
     await warm(proxy, SMALL_BODY, opts.connections, 2);
-    await warm(proxy, STREAM_BODY, opts.connections, 1);
+    for (const api of streams) await warm(proxy, api.body, opts.connections, 1, api.path);
     if (opts.scenarios.includes('body')) await warm(proxy, LARGE_BODY, opts.connections, 1);
   }
 
@@ -160,21 +176,23 @@ async function bench(opts, upstream, proxies) {
       } else {
         await upstream.ask({ type: 'configure', firstMs: 0, gapMs: 0 });
       }
-      for (const proxy of order) {
+      // Streams: every proxy on one API, then the next API, so each API's rows of a round are neighbours.
+      const jobs = scenario === 'stream' ? streams.flatMap((api) => order.map((proxy) => ({ key: api.scenario, proxy, api }))) : order.map((proxy) => ({ key: scenario, proxy }));
+      for (const { key, proxy, api } of jobs) {
         let result;
         if (scenario === 'nonstream') result = await runLoad(proxy, { body: SMALL_BODY, connections: opts.connections, duration: opts.duration });
-        else if (scenario === 'stream') result = await runLoad(proxy, { body: STREAM_BODY, connections: opts.connections, duration: opts.streamDuration });
+        else if (scenario === 'stream') result = await runLoad(proxy, { body: api.body, path: api.path, connections: opts.connections, duration: opts.streamDuration });
         else if (scenario === 'body') result = await runLoad(proxy, { body: LARGE_BODY, connections: opts.connections, duration: opts.sideDuration });
         else if (scenario === 'fidelity') result = await runFidelity(proxy);
         else result = await runOpenStreams(proxy, upstream, opts.openStreams);
-        record(scenario, proxy.name, result);
+        record(key, proxy.name, result);
         const brief =
           'rps' in result
             ? `${result.rps.toFixed(0)} req/s, ${result.cpuPerRequest?.toFixed(0)} µs/req`
             : 'ttfbMs' in result
               ? `TTFB ${result.ttfbMs.toFixed(1)} ms, gap ${result.gapMedianMs.toFixed(2)} ms, coalesced ${result.coalesced}`
               : `${result.rssPerStreamKb.toFixed(1)} KB RSS/stream, ${result.failed} failed`;
-        log(`  ${scenario.padEnd(9)} ${proxy.name.padEnd(16)} ${brief}`);
+        log(`  ${key.padEnd(16)} ${proxy.name.padEnd(16)} ${brief}`);
       }
     }
   }
@@ -187,7 +205,7 @@ async function main() {
     throw new Error('dist/index.js is missing: run `npm run build` first');
   }
   const eta = opts.profile ? opts.duration + 10 : estimate(opts);
-  log(`about ${Math.ceil(eta / 60)} min: ${JSON.stringify({ ...opts, profileBody: undefined })}`);
+  log(`about ${Math.ceil(eta / 60)} min: ${JSON.stringify({ ...opts, profileLoad: undefined })}`);
   const children = [];
   // The bench stops by itself even if a child hangs.
   const watchdog = setTimeout(() => {

@@ -45,6 +45,13 @@ export function summarize(runs) {
   return summary;
 }
 
+/** The stream scenario's tables, by result key: chat, Anthropic Messages, OpenAI Responses. */
+const STREAM_TABLES = [
+  ['stream', 'chat'],
+  ['stream-messages', 'messages'],
+  ['stream-responses', 'responses'],
+];
+
 const digits = (value, places) => (value === undefined ? '–' : value.toFixed(places));
 
 function cell(s, places = 0) {
@@ -134,6 +141,11 @@ export function checkTargets(summary) {
     const t = med('stream', 'ours', 'rps') / med('stream', 'floor', 'rps');
     add('streaming throughput ≥ 0.90× floor', t >= 0.9, `${t.toFixed(2)}×${perRound('stream', 'rps', 'floor')}`);
   }
+  for (const [scenario, api] of STREAM_TABLES) {
+    if (!(summary[scenario]?.ours && summary[scenario].floor)) continue;
+    const r = med(scenario, 'ours', 'cpuPerRequest') / med(scenario, 'floor', 'cpuPerRequest');
+    add(`streaming (${api}) CPU/stream ≤ 1.15× floor`, r <= 1.15, `${r.toFixed(2)}×${perRound(scenario, 'cpuPerRequest', 'floor')}`);
+  }
   const fid = summary.fidelity;
   if (fid?.ours) {
     if (fid.floor) {
@@ -155,7 +167,7 @@ export function renderMarkdown(summary, labels, meta) {
   const checks = checkTargets(summary);
   const parts = [
     loadTable(`Non-streaming, ~630 B completion, c=${meta.connections}, ${meta.durations.nonstream} s per run`, summary.nonstream, labels),
-    loadTable(`Streaming, 20 events per response, c=${meta.connections}, ${meta.durations.stream} s per run`, summary.stream, labels),
+    ...STREAM_TABLES.map(([scenario, api]) => loadTable(`Streaming (${api}), 20 events per response, c=${meta.connections}, ${meta.durations.stream} s per run`, summary[scenario], labels)),
     loadTable(`100 KB request body, non-streaming, c=${meta.connections}, ${meta.durations.body} s per run`, summary.body, labels),
     fidelityTable(summary.fidelity, labels),
     openStreamsTable(summary.open, labels, meta.openStreams),

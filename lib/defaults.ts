@@ -18,7 +18,8 @@ export const DEFAULT_BODY_LIMIT = 20 * 1024 * 1024;
 
 export const DEFAULT_RETRY = {
   maxAttempts: 2,
-  onStatus: [429, 502, 503, 504] as readonly number[],
+  // 529: Anthropic's "overloaded".
+  onStatus: [429, 502, 503, 504, 529] as readonly number[],
   sameProvider: false,
   baseDelayMs: 500,
   maxDelayMs: 10_000,
@@ -56,3 +57,12 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /** How long a provider registry's `list()` may take before a request gets a 503. */
 export const DEFAULT_REGISTRY_TIMEOUT_MS = 10_000;
+
+/** The `anthropic-version` an `anthropic` provider gets when the client sent none (what Claude Code and the AI SDK send). */
+export const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
+
+/** Which provider holds each Responses API response: how many ids are remembered, and for how long. */
+export const DEFAULT_RESPONSES = {
+  maxRemembered: 10_000,
+  rememberMs: 24 * 60 * 60 * 1000,
+};

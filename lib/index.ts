@@ -1,11 +1,11 @@
 // The main entry: the router and the pieces a host uses on their own. Everything else is internal.
 export { createLlmProxyRouter } from './router/create-router.js';
 export type { CloseOptions, LlmProxyRouter } from './router/create-router.js';
-export type { HealthRoutingOptions, LlmProxyOptions, TimeoutOptions } from './router/options.js';
+export type { HealthRoutingOptions, LlmProxyOptions, ResponsesOptions, TimeoutOptions } from './router/options.js';
 export type { ApiKeys, ApiKeyCheck } from './router/client-auth.js';
 export type { BreakerOptions } from './resilience/breaker.js';
 export type { RetryOptions } from './resilience/retry.js';
-export type { HealthCheckConfig, ModelMapping, ProviderConfig, ProviderRegistry } from './registry/index.js';
+export type { HealthCheckConfig, ModelMapping, ProviderApi, ProviderConfig, ProviderRegistry, ProviderType } from './registry/index.js';
 export type { RateLimitOptions } from './limits/options.js';
 
 // Shared state: the `store` option's interface and the in-process default. The Redis store is its

@@ -3,10 +3,10 @@ import autocannon from 'autocannon';
 import { delta } from '../processes.mjs';
 import { PATH } from '../constants.mjs';
 
-/** `duration` seconds of POSTs at `connections`; `rate` caps requests per second for all of them together. */
-export function cannon(origin, body, connections, duration, rate = 0) {
+/** `duration` seconds of POSTs at `connections` to `path`; `rate` caps requests per second for all of them together. */
+export function cannon(origin, body, connections, duration, rate = 0, path = PATH) {
   return autocannon({
-    url: origin + PATH,
+    url: origin + path,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body,
@@ -18,9 +18,9 @@ export function cannon(origin, body, connections, duration, rate = 0) {
 }
 
 /** Runs `duration` seconds of load at `connections` and returns req/s and the proxy's CPU µs per request. */
-export async function runLoad(server, { body, connections, duration }) {
+export async function runLoad(server, { body, connections, duration, path = PATH }) {
   const before = await server.stats();
-  const result = await cannon(server.origin, body, connections, duration);
+  const result = await cannon(server.origin, body, connections, duration, 0, path);
   const after = await server.stats();
   const { cpuUs, served, cpuPerRequest } = delta(before, after);
   return {
@@ -39,6 +39,6 @@ export async function runLoad(server, { body, connections, duration }) {
 }
 
 /** Unmeasured load so every process has JIT-compiled its hot path before the first round. */
-export async function warm(server, body, connections, duration) {
-  await cannon(server.origin, body, connections, duration);
+export async function warm(server, body, connections, duration, path = PATH) {
+  await cannon(server.origin, body, connections, duration, 0, path);
 }

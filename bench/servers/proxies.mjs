@@ -10,7 +10,7 @@ import nodeFetch from 'node-fetch';
 import winston from 'winston';
 import { createLlmProxyRouter } from '../../dist/index.js';
 import { createRedisStore } from '../../dist/redis/index.js';
-import { MODEL, PATH } from '../constants.mjs';
+import { MESSAGES_PATH, MODEL, PATH, RESPONSES_PATH } from '../constants.mjs';
 
 /** The few lines anyone would write: pipe the request up, pipe the answer back. */
 function rawPipe(upstream) {
@@ -30,7 +30,11 @@ function ours(upstream, options) {
   const app = express();
   app.use(
     createLlmProxyRouter({
-      providers: [{ id: 1, key: 'mock', baseUrl: `${upstream}/v1`, models: { [MODEL]: MODEL } }],
+      // The same mock behind an OpenAI provider (chat, responses) and an Anthropic one (messages).
+      providers: [
+        { id: 1, key: 'mock', baseUrl: `${upstream}/v1`, models: { [MODEL]: MODEL } },
+        { id: 2, key: 'mock-anthropic', type: 'anthropic', baseUrl: `${upstream}/v1`, models: { [MODEL]: MODEL } },
+      ],
       ...options,
     }),
   );
@@ -73,7 +77,7 @@ export const PROXIES = {
   },
   floor: {
     label: 'Express 5 + raw `node:http` pipe (**the floor**)',
-    build: (upstream) => express().post(PATH, rawPipe(upstream)),
+    build: (upstream) => express().post([PATH, MESSAGES_PATH, RESPONSES_PATH], rawPipe(upstream)),
   },
   hpm: {
     label: 'Express 5 + http-proxy-middleware 3.0.11',

@@ -1,11 +1,13 @@
 /**
  * Mock OpenAI-compatible upstream. POST any path: a ~630 B chat completion, or, when the body
- * asks for `"stream":true`, 20 SSE events (one write each). Timing comes over IPC (`configure`):
+ * asks for `"stream":true`, 20 SSE events (one write each): a chat completion stream, or an
+ * Anthropic Messages stream on `…/messages`, an OpenAI Responses stream on `…/responses`. Timing comes over IPC (`configure`):
  * `firstMs` before the first event, `gapMs` between events (0 = one event per event-loop turn),
  * `hold` = stop after the first event until `release`.
  */
 import { STREAM_EVENTS } from '../constants.mjs';
 import { serve } from './child.mjs';
+import { MESSAGES_EVENTS, RESPONSES_EVENTS } from './stream-events.mjs';
 
 const CREATED = 1_700_000_000;
 
@@ -55,7 +57,7 @@ const STREAM_FLAG = Buffer.from('"stream":true');
 let config = { firstMs: 0, gapMs: 0, hold: false };
 const held = new Set();
 
-function stream(res) {
+function stream(res, events) {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': 'upstream-req' });
   res.flushHeaders(); // as real providers do: headers at once, tokens later
   const { firstMs, gapMs, hold } = config;
@@ -63,7 +65,7 @@ function stream(res) {
   let timer;
   const next = () => {
     if (res.destroyed) return;
-    res.write(EVENTS[index]);
+    res.write(events[index]);
     index += 1;
     if (index === STREAM_EVENTS) {
       res.end();
@@ -90,7 +92,8 @@ serve(
     req.on('end', () => {
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       if (body.includes(STREAM_FLAG)) {
-        stream(res);
+        const url = req.url ?? '';
+        stream(res, url.endsWith('/messages') ? MESSAGES_EVENTS : url.endsWith('/responses') ? RESPONSES_EVENTS : EVENTS);
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': COMPLETION.length, 'x-request-id': 'upstream-req' });

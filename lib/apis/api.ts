@@ -6,9 +6,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorFields } from '../errors/openai-error.js';
 import type { ProviderIndex } from '../registry/provider-index.js';
+import type { ProviderApi } from '../registry/types.js';
 import type { UsageReader } from '../usage/readers.js';
 
-export type ApiName = 'chat' | 'completions' | 'embeddings' | 'models';
+/** The APIs providers serve, and `models`, which the router answers itself. */
+export type ApiName = ProviderApi | 'models';
 
 /** A route whose body names a model: read once, mapped, forwarded, failed over. */
 export interface ProxyRoute {
@@ -18,6 +20,24 @@ export interface ProxyRoute {
   path: string;
   /** Appended to the provider's base URL, e.g. `/chat/completions`. */
   upstreamPath: string;
+  /** Pass the client's query string on (Claude Code posts `/v1/messages?beta=true`). Default: dropped. */
+  keepQuery?: boolean;
+}
+
+/**
+ * A request about a response the upstream keeps (`GET /v1/responses/:id`, ...): no body, no
+ * model. It goes to the provider that created the response, found by the `:id` in its path (see
+ * `ResponseAffinity`), in one attempt: the state is there and nowhere else.
+ */
+export interface FollowUpRoute {
+  kind: 'follow-up';
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Relative to the mount point, with an `:id` segment. */
+  path: string;
+  /** Appended to the provider's base URL, with the same `:id` segment (the id, URL-encoded). */
+  upstreamPath: string;
+  /** Pass the client's query string on (`?stream=true&starting_after=…`). Default: dropped. */
+  keepQuery?: boolean;
 }
 
 /** What a route the router answers itself gets. */
@@ -39,7 +59,7 @@ export interface LocalRoute {
   handle(context: LocalRouteContext): void | Promise<void>;
 }
 
-export type ApiRoute = ProxyRoute | LocalRoute;
+export type ApiRoute = ProxyRoute | FollowUpRoute | LocalRoute;
 
 /**
  * One stream's view of the API: sees each forwarded chunk (when it needs to), and writes the
@@ -48,8 +68,36 @@ export type ApiRoute = ProxyRoute | LocalRoute;
 export interface StreamTap {
   /** Each upstream chunk, after it was forwarded; absent when the API needs none. */
   chunk?(chunk: Buffer): void;
-  /** The SSE text of a proxy error (`code` such as `ttft_timeout`), ending with a blank line. */
+  /**
+   * The SSE text of a proxy error, ending with a blank line. `code` is the pipe's reason:
+   * `ttft_timeout`, `stream_idle_timeout`, `stream_max_duration`, `upstream_stream_error` or
+   * `proxy_closed`.
+   */
   errorEvent(code: string, message: string): string;
+  /**
+   * True once the upstream reported a failure inside its 2xx stream (an `error` event, a
+   * `response.failed`): the stream then counts as a provider failure. Absent when the API's taps
+   * do not look.
+   */
+  readonly upstreamFailed?: boolean;
+}
+
+/** What a stream tap tells the proxy as the stream passes. */
+export interface StreamTapHooks {
+  /** The upstream named the response this stream creates (at most once, as soon as it is seen). */
+  responseId(id: string): void;
+}
+
+/**
+ * For an API whose upstream keeps each response it creates (the Responses API): how to tell
+ * which one an answer created, and which one a new request continues. The router remembers the
+ * provider of each id, and sends follow-ups and continuations there.
+ */
+export interface ResponseAffinity {
+  /** The id of the response a 2xx JSON answer created (a bounded scan of its start, not a parse). */
+  idOfAnswer(body: Buffer): string | undefined;
+  /** The response a new request continues (`previous_response_id`), which pins it to its provider. */
+  continues(body: Readonly<Record<string, unknown>>): string | undefined;
 }
 
 export interface Api {
@@ -58,7 +106,11 @@ export interface Api {
   /** The JSON body of a proxy-made error with `status`, in this API's envelope. */
   errorBody(status: number, error: ErrorFields): unknown;
   /** A tap for one stream (may return a shared object when it keeps no state). */
-  streamTap(): StreamTap;
+  streamTap(hooks: StreamTapHooks): StreamTap;
   /** Where the upstream reports token usage in this API's answers and streams. */
   readonly usage?: UsageReader;
+  /** Client request headers passed upstream as they are (lower-case); every other one stays behind. */
+  readonly forwardHeaders?: readonly string[];
+  /** Set when the upstream keeps state per response (see `ResponseAffinity`). */
+  readonly affinity?: ResponseAffinity;
 }

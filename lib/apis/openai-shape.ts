@@ -1,4 +1,4 @@
-/** The error envelopes shared by the OpenAI-style APIs (chat, completions, embeddings, models). */
+/** The error envelopes shared by the OpenAI-style APIs (chat, completions, embeddings, responses, models). */
 import type { ErrorFields } from '../errors/openai-error.js';
 import type { StreamTap } from './api.js';
 

@@ -5,6 +5,7 @@ import { classifyError } from '../errors/classify.js';
 import type { UpstreamResponse, UpstreamTransport } from '../transport/types.js';
 import { upstreamHeaders } from '../registry/upstream-headers.js';
 import { endpointUrl } from '../registry/endpoint.js';
+import { defaultProbeMode, PROBE_MODES } from '../registry/probe-modes.js';
 import type { ResolvedModel, ResolvedProvider } from '../registry/types.js';
 import type { ModelHealth } from './types.js';
 
@@ -12,22 +13,14 @@ import type { ModelHealth } from './types.js';
 const KEPT_BODY_BYTES = 64 * 1024;
 const MAX_MESSAGE_LENGTH = 300;
 
-const PATHS = { chat: '/chat/completions', embedding: '/embeddings', completion: '/completions' } as const;
-
-const DEFAULT_BODIES: Record<keyof typeof PATHS, Record<string, unknown>> = {
-  chat: { messages: [{ role: 'user', content: 'Hi' }], max_tokens: 5, stream: false },
-  embedding: { input: 'Hi' },
-  completion: { prompt: 'Hi', max_tokens: 5, stream: false },
-};
-
-/** The path and body for a model: its own `body`, else the provider's, else the mode's default. */
-export function probeRequest(provider: ResolvedProvider, mapping: ResolvedModel): { path: string; body: Record<string, unknown> } {
-  const mode = mapping.healthCheck?.mode ?? 'chat';
-  const base = mapping.healthCheck?.body ?? provider.healthCheck?.body ?? DEFAULT_BODIES[mode];
+/** The path, body and headers for a model: its own `body`, else the provider's, else the mode's default. */
+export function probeRequest(provider: ResolvedProvider, mapping: ResolvedModel): { path: string; body: Record<string, unknown>; headers: Readonly<Record<string, string>> | undefined } {
+  const mode = PROBE_MODES[mapping.healthCheck?.mode ?? defaultProbeMode(provider.type)];
+  const base = mapping.healthCheck?.body ?? provider.healthCheck?.body ?? mode.body;
   // The proxy owns `model`, whatever a configured body says; it goes first, as in the default body.
   const body: Record<string, unknown> = { model: mapping.upstream, ...base };
   body.model = mapping.upstream;
-  return { path: PATHS[mode], body };
+  return { path: mode.path, body, headers: mode.headers };
 }
 
 /** Rejects with the signal's reason once it aborts, so a transport that ignores signals cannot hang a probe. */
@@ -117,7 +110,7 @@ export async function probeModel(
   mapping: ResolvedModel,
   timeoutMs: number,
 ): Promise<ModelHealth> {
-  const { path, body } = probeRequest(provider, mapping);
+  const { path, body, headers } = probeRequest(provider, mapping);
   const result: ModelHealth = { model, upstream_model: mapping.upstream, status: 'unhealthy', response_time_ms: 0 };
   const controller = new AbortController();
   const timeout = new Error(`Timeout after ${seconds(timeoutMs)}s`);
@@ -129,7 +122,7 @@ export async function probeModel(
       transport({
         url: endpointUrl(provider, path),
         method: 'POST',
-        headers: upstreamHeaders(provider, `health-${randomUUID()}`),
+        headers: upstreamHeaders(provider, `health-${randomUUID()}`, headers),
         body: Buffer.from(JSON.stringify(body)),
         signal: controller.signal,
       }),

@@ -20,6 +20,19 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   return match ? match[1] : undefined;
 }
 
+/**
+ * The client's key: its bearer token, else its `x-api-key` (Anthropic's clients, Claude Code with
+ * `ANTHROPIC_API_KEY`, and `@ai-sdk/anthropic` send that one); undefined when it sent neither.
+ */
+export function clientKey(req: IncomingMessage): string | undefined {
+  const bearer = bearerToken(req);
+  if (bearer !== undefined) return bearer;
+  const header = req.headers['x-api-key'];
+  if (typeof header !== 'string') return undefined;
+  const key = header.trim();
+  return key.length > 0 && !/\s/.test(key) ? key : undefined;
+}
+
 /** True when `key` is one of `keys`; every entry is compared, so timing says nothing about which. */
 export function keyInList(key: string, keys: readonly string[]): boolean {
   let found = false;

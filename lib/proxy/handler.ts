@@ -1,56 +1,29 @@
 /**
- * A proxy route: read the body once, let the failover policy pick a provider, forward, act on the
- * policy's decision after each attempt, and pass the final answer back faithfully (read whole,
- * forwarded as it arrives, or an unbuffered SSE stream). Errors the proxy makes itself are in the
- * API's own envelope.
+ * A proxy route: read the body once, let the failover policy pick a provider among those serving
+ * the route's API, forward, act on the policy's decision after each attempt, and pass the final
+ * answer back faithfully (see `Exchange`). A request that continues a stored response goes to the
+ * provider holding it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Api, ProxyRoute } from '../apis/api.js';
-import { classifyError } from '../errors/classify.js';
 import { HttpError, invalidRequest, openAiError } from '../errors/openai-error.js';
-import { ClientConnection } from '../http/client-connection.js';
 import { readJsonBody } from '../http/read-body.js';
 import type { RequestState } from '../http/request-state.js';
-import { requestState } from '../http/request-state.js';
-import type { LogSink } from '../logging/request-logger.js';
 import type { ProviderIndex } from '../registry/provider-index.js';
 import { endpointUrl } from '../registry/endpoint.js';
+import type { ProviderApi, ResolvedProvider } from '../registry/types.js';
 import { upstreamHeaders } from '../registry/upstream-headers.js';
-import type { AttemptOutcome, FailoverPolicy, FailoverState } from '../resilience/failover.js';
-import type { UpstreamTransport } from '../transport/types.js';
+import type { AttemptOutcome } from '../resilience/failover.js';
 import type { AttemptResult } from './attempt.js';
-import { runAttempt } from './attempt.js';
-import { forwardBody, sendAnswer, sendError, sendNetworkError } from './deliver.js';
+import type { ProxyConfig } from './config.js';
+import { Exchange } from './exchange.js';
 import { modelSpan, upstreamBody } from './rewrite-model.js';
-import type { Shutdown } from './shutdown.js';
-import type { ProxyTimeouts } from './timeouts.js';
-import { deliverStream } from './stream.js';
-import type { UpstreamCall } from './upstream-call.js';
+import { forwardedHeaders, queryOf, withQuery } from './upstream-target.js';
 
-/** What the handler needs, resolved once by the router. */
-export interface ProxyConfig {
-  /** The current provider index; rejects with an `HttpError` (503 or 500) when the registry fails. */
-  index: () => Promise<ProviderIndex>;
-  transport: UpstreamTransport;
-  failover: FailoverPolicy;
-  /** Statuses that may move a request elsewhere (`retry.onStatus`). */
-  retryOnStatus: readonly number[];
-  timeouts: ProxyTimeouts;
-  heartbeatMs: number;
-  bodyLimit: number;
-  /** The most read of an answer held whole. */
-  maxResponseBytes: number;
-  logger: LogSink;
-  shutdown: Shutdown;
-  /** Read token usage from answers (the request log, metrics and hooks want it). */
-  readUsage: boolean;
-  /** Called when a host's body parser had read the request first (the router warns once). */
-  onHostParsedBody?: () => void;
-}
+export type { ProxyConfig, ProxyTimeouts } from './config.js';
+export { PROXY_CLOSED } from './exchange.js';
 
 const MAX_MODEL_LENGTH = 256;
-/** The answer to a request the router cannot finish or take because it is shutting down. */
-export const PROXY_CLOSED = new HttpError(503, openAiError('The proxy is shutting down', 'server_error', 'proxy_closed'));
 
 function validate(parsed: Record<string, unknown>): { model: string; stream: boolean } {
   const { model, stream } = parsed;
@@ -66,9 +39,17 @@ function validate(parsed: Record<string, unknown>): { model: string; stream: boo
   return { model, stream: stream === true };
 }
 
-function clientLeft(state: RequestState): void {
-  state.status = 499;
-  state.errorKind = 'client_disconnect';
+const modelNotFound = (message: string): HttpError => new HttpError(404, openAiError(message, 'invalid_request_error', 'model_not_found', 'model'));
+
+/**
+ * The provider holding the response a request continues, alone; or, when the proxy does not know
+ * that response, those serving the API (the upstream then answers for itself).
+ */
+async function continuing(config: ProxyConfig, api: Api, index: ProviderIndex, model: string, responseId: string): Promise<readonly ResolvedProvider[]> {
+  const home = await config.homes.find(responseId, index);
+  if (home === undefined) return index.servedBy(api.name as ProviderApi, model);
+  if (!home.models.has(model)) throw modelNotFound(`The model \`${model}\` is not served by the provider that holds \`${responseId}\``);
+  return [home];
 }
 
 function outcomeOf(result: Exclude<AttemptResult, { type: 'stream' }>): AttemptOutcome {
@@ -80,97 +61,62 @@ function failedAttempt(state: RequestState, provider: string, result: Exclude<At
 }
 
 export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRoute) {
-  const { timeouts, failover: policy, shutdown } = config;
+  const { failover: policy } = config;
   const mayFailOver = (status: number): boolean => status >= 300 || config.retryOnStatus.includes(status);
-  const usage = config.readUsage ? api.usage : undefined;
 
   return async function proxyHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const state = requestState(req);
-    shutdown.enter();
-    const client = new ClientConnection(res);
-    let call: UpstreamCall | undefined;
-    let streaming = false;
-    let stopped = false;
-    const stopWatching = client.onGone(() => call?.clientGone());
-    const stopListening = shutdown.onStop(() => {
-      stopped = true;
-      if (!streaming) call?.abort(PROXY_CLOSED); // a stream is ended by its pipe, with an error event
-    });
-    let failover: FailoverState | undefined;
-    try {
+    const exchange = new Exchange(config, api, req, res);
+    const { state, client } = exchange;
+    await exchange.run(async () => {
       const body = await readJsonBody(req, config.bodyLimit);
       if (body.hostParsed) config.onHostParsedBody?.();
       const { model, stream } = validate(body.parsed);
       modelSpan(body); // a second top-level `model` is refused before anything is looked up
       state.model = model;
       const index = await config.index();
-      failover = policy.start(model, index.candidates(model));
-      if (!failover) {
-        throw new HttpError(404, openAiError(`The model \`${model}\` does not exist or is not served by any enabled provider`, 'invalid_request_error', 'model_not_found', 'model'));
+      const continued = api.affinity?.continues(body.parsed);
+      // Proxy routes belong to APIs that providers serve, never to `models`.
+      const candidates = continued === undefined ? index.servedBy(api.name as ProviderApi, model) : await continuing(config, api, index, model, continued);
+      const failover = policy.start(model, candidates);
+      if (!failover) throw modelNotFound(`The model \`${model}\` does not exist or is not served by any enabled provider`);
+      const forwarded = forwardedHeaders(req, api.forwardHeaders);
+      const query = route.keepQuery ? queryOf(req.url) : '';
+      try {
+        for (let attempt = 1; !client.gone && !exchange.stopped; attempt++) {
+          const claim = policy.attempting(failover); // a promise only to claim a shared half-open probe
+          if (claim) {
+            await claim;
+            if (client.gone || exchange.stopped) break;
+          }
+          const provider = failover.provider;
+          const upstreamModel = provider.models.get(model)!.upstream;
+          state.provider = provider.key;
+          state.upstreamModel = upstreamModel;
+          state.attempts = attempt;
+          const result = await exchange.attempt({
+            method: route.method,
+            url: withQuery(endpointUrl(provider, route.upstreamPath), query),
+            headers: upstreamHeaders(provider, state.requestId, forwarded),
+            body: upstreamBody(body, upstreamModel),
+            stream,
+            mayFailOver,
+          });
+          if (!result) break;
+          if (result.type === 'stream') {
+            const verdict = await exchange.stream(result, provider);
+            if (verdict !== 'release') policy.settle(failover, verdict);
+            return;
+          }
+          const decision = policy.decide(outcomeOf(result), attempt, failover);
+          if (result.type === 'forward') return await exchange.forward(result, provider);
+          if (decision.action === 'deliver') return exchange.answer(result, provider);
+          failedAttempt(state, provider.key, result);
+          if (decision.action === 'wait' && !(await client.wait(decision.ms))) break;
+        }
+        exchange.endWithoutAnswer();
+      } finally {
+        policy.finish(failover);
       }
-      for (let attempt = 1; !client.gone && !stopped; attempt++) {
-        const claim = policy.attempting(failover); // a promise only to claim a shared half-open probe
-        if (claim) {
-          await claim;
-          if (client.gone || stopped) break;
-        }
-        const provider = failover.provider;
-        const upstreamModel = provider.models.get(model)!.upstream;
-        state.provider = provider.key;
-        state.upstreamModel = upstreamModel;
-        state.attempts = attempt;
-        const result = await runAttempt({
-          transport: config.transport,
-          method: route.method,
-          url: endpointUrl(provider, route.upstreamPath),
-          headers: upstreamHeaders(provider, state.requestId),
-          body: upstreamBody(body, upstreamModel),
-          stream,
-          requestMs: timeouts.requestMs,
-          ttftMs: timeouts.ttftMs,
-          maxResponseBytes: config.maxResponseBytes,
-          mayFailOver,
-          onCall: (current) => {
-            call = current;
-            state.upstreamSentAt = current.sentAt;
-          },
-          onHeaders: () => {
-            state.upstreamHeadersAt = performance.now();
-          },
-        });
-        if (client.gone || (result.type === 'error' && result.classified.kind === 'client_disconnect')) break;
-        if (stopped) throw PROXY_CLOSED;
-        if (result.type === 'stream') {
-          streaming = true;
-          const outcome = await deliverStream(res, result, state, provider.key, { api, usage, client, shutdown, timeouts, heartbeatMs: config.heartbeatMs });
-          if (outcome === 'success' || outcome === 'failure') policy.settle(failover, outcome);
-          return;
-        }
-        const decision = policy.decide(outcomeOf(result), attempt, failover);
-        if (result.type === 'forward') {
-          const cut = await forwardBody(res, result, state, provider.key, usage);
-          if (cut !== undefined && !client.gone) state.errorKind = classifyError(cut).kind;
-          return;
-        }
-        if (decision.action === 'deliver') {
-          if (result.type === 'error') sendNetworkError(res, api, result.classified, state);
-          else sendAnswer(res, result, state, provider.key, usage);
-          return;
-        }
-        failedAttempt(state, provider.key, result);
-        if (decision.action === 'wait' && !(await client.wait(decision.ms))) break;
-      }
-      if (stopped && !client.gone) throw PROXY_CLOSED;
-      clientLeft(state); // nobody is listening, so write nothing
-    } catch (error) {
-      if (client.gone) clientLeft(state);
-      else if (error instanceof HttpError) sendError(res, api, error);
-      else throw error;
-    } finally {
-      stopWatching();
-      stopListening();
-      if (failover) policy.finish(failover);
-      shutdown.leave();
-    }
+    });
   };
 }

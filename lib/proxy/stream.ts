@@ -1,12 +1,12 @@
 /** Delivering a 2xx event stream through the SSE pipe, and what its end means for the provider. */
 import type { ServerResponse } from 'node:http';
-import type { Api } from '../apis/api.js';
+import type { Api, StreamTapHooks } from '../apis/api.js';
 import type { RequestState } from '../http/request-state.js';
 import { pipeSse } from '../sse/pipe.js';
 import type { ClientWatch, SseEndReason, StopWatch } from '../sse/pipe.js';
 import type { AttemptResult } from './attempt.js';
 import { startResponse } from './deliver.js';
-import type { ProxyTimeouts } from './timeouts.js';
+import type { ProxyTimeouts } from './config.js';
 import type { UsageReader } from '../usage/readers.js';
 
 export interface StreamContext {
@@ -17,6 +17,8 @@ export interface StreamContext {
   shutdown: StopWatch;
   timeouts: ProxyTimeouts;
   heartbeatMs: number;
+  /** What the API's stream tap reports (the id of a response the stream creates). */
+  hooks: StreamTapHooks;
 }
 
 /** How a stream's end counts for the breaker: `release` when it says nothing about the provider. */
@@ -53,7 +55,7 @@ export async function deliverStream(
 ): Promise<StreamVerdict> {
   const { call } = result;
   const { timeouts } = context;
-  const tap = context.api.streamTap();
+  const tap = context.api.streamTap(context.hooks);
   const usage = context.usage?.stream();
   startResponse(res, result, state, providerKey);
   const outcome = await pipeSse(result.upstream.body, res, {
@@ -64,7 +66,7 @@ export async function deliverStream(
     heartbeatMs: context.heartbeatMs,
     client: context.client,
     stop: context.shutdown,
-    errorEvent: tap.errorEvent,
+    errorEvent: (code, message) => tap.errorEvent(code, message),
     onChunk: observe(tap.chunk?.bind(tap), usage && ((chunk: Buffer) => usage.push(chunk))),
     abort: (reason) => (reason === 'client_closed' ? call.clientGone() : call.abort(new Error(reason))),
     onHeaders: () => {
@@ -76,6 +78,12 @@ export async function deliverStream(
   });
   state.streamEndedAt = performance.now();
   if (usage) state.usage = usage.result();
+  if (outcome.reason === 'done' && tap.upstreamFailed) {
+    // The upstream said it failed (an `error` event, `response.failed`) and ended the stream: the
+    // client has its words; the provider gets the blame.
+    state.streamError = 'upstream_error_event';
+    return 'failure';
+  }
   if (outcome.reason === 'client_closed') {
     state.status = 499;
     state.errorKind = 'client_disconnect';

@@ -1,31 +1,58 @@
 /** Lookups derived from a list of provider configs: by id, and by client-facing model. */
-import type { ProviderConfig, ProviderRegistry, ResolvedProvider } from './types.js';
+import type { ProviderApi, ProviderConfig, ProviderRegistry, ResolvedProvider } from './types.js';
 import { resolveProviders } from './validate.js';
 import { DEFAULT_REGISTRY_TIMEOUT_MS } from '../defaults.js';
 import { InvalidOptionError, RegistryUnavailableError } from '../errors/errors.js';
 import type { LogSink } from '../logging/request-logger.js';
 
+function add(map: Map<string, ResolvedProvider[]>, model: string, provider: ResolvedProvider): void {
+  const list = map.get(model);
+  if (list) {
+    list.push(provider);
+  } else {
+    map.set(model, [provider]);
+  }
+}
+
 export class ProviderIndex {
   readonly providers: readonly ResolvedProvider[];
   readonly #byId = new Map<string, ResolvedProvider>();
+  readonly #byKey = new Map<string, ResolvedProvider>();
   readonly #byModel = new Map<string, ResolvedProvider[]>();
+  /** Per API, per model: built once, so a request's lookup allocates nothing. */
+  readonly #byApi = new Map<ProviderApi, Map<string, ResolvedProvider[]>>();
 
   constructor(providers: readonly ResolvedProvider[]) {
     this.providers = providers;
     for (const provider of providers) {
       this.#byId.set(String(provider.id), provider);
+      this.#byKey.set(provider.key, provider);
       if (!provider.enabled || provider.weight <= 0) {
         continue;
       }
       for (const model of provider.models.keys()) {
-        const list = this.#byModel.get(model);
-        if (list) {
-          list.push(provider);
-        } else {
-          this.#byModel.set(model, [provider]);
+        add(this.#byModel, model, provider);
+        for (const api of provider.apis) {
+          let models = this.#byApi.get(api);
+          if (!models) this.#byApi.set(api, (models = new Map()));
+          add(models, model, provider);
         }
       }
     }
+  }
+
+  byKey(key: string): ResolvedProvider | undefined {
+    return this.#byKey.get(key);
+  }
+
+  /** Enabled providers with weight > 0 that serve `api` and map `model`, in config order. */
+  servedBy(api: ProviderApi, model: string): readonly ResolvedProvider[] {
+    return this.#byApi.get(api)?.get(model) ?? [];
+  }
+
+  /** Enabled providers that serve `api`, whatever their weight and models. */
+  serving(api: ProviderApi): ResolvedProvider[] {
+    return this.providers.filter((provider) => provider.enabled && provider.apis.has(api));
   }
 
   /** Ids compare as strings, since they usually arrive from a URL. */
@@ -33,7 +60,7 @@ export class ProviderIndex {
     return this.#byId.get(String(id));
   }
 
-  /** Enabled providers with weight > 0 that map `model`, in config order. */
+  /** Enabled providers with weight > 0 that map `model`, in config order, whatever APIs they serve. */
   candidates(model: string): readonly ResolvedProvider[] {
     return this.#byModel.get(model) ?? [];
   }

@@ -1,9 +1,20 @@
 /** Provider configuration, as hosts write it. */
+import type { ProbeMode } from './probe-modes.js';
+
+/** The APIs a provider can serve. */
+export type ProviderApi = 'chat' | 'completions' | 'embeddings' | 'responses' | 'messages';
+
+/** How the proxy authenticates upstream: OpenAI's `Authorization: Bearer`, or Anthropic's `x-api-key`. */
+export type ProviderType = 'openai' | 'anthropic';
 
 /** How a health probe talks to one model (see the health service). */
 export interface HealthCheckConfig {
-  /** `chat` (default) probes `/chat/completions`, `embedding` `/embeddings`, `completion` `/completions`. */
-  mode?: 'chat' | 'embedding' | 'completion';
+  /**
+   * `chat` probes `/chat/completions`, `embedding` `/embeddings`, `completion` `/completions`,
+   * `messages` `/messages`, `responses` `/responses`. Default `chat`, or `messages` for an
+   * `anthropic` provider.
+   */
+  mode?: ProbeMode;
   /** Replaces the probe body; the proxy still sets `model`. */
   body?: Record<string, unknown>;
 }
@@ -18,7 +29,17 @@ export interface ProviderConfig {
   key: string;
   /** Base URL including the version path, e.g. `https://api.openai.com/v1`. */
   baseUrl: string;
-  /** Sent upstream as `Authorization: Bearer <apiKey>`. */
+  /**
+   * Decides upstream auth: `openai` sends `Authorization: Bearer <apiKey>`; `anthropic` sends
+   * `x-api-key: <apiKey>` and `anthropic-version` (the client's, else `2023-06-01`). Default `openai`.
+   */
+  type?: ProviderType | undefined;
+  /**
+   * The APIs this provider serves; a request only goes to providers whose `apis` include its API.
+   * Default: `openai` → chat, completions, embeddings, responses; `anthropic` → messages.
+   */
+  apis?: readonly ProviderApi[] | undefined;
+  /** Sent upstream as `Authorization: Bearer <apiKey>` (`x-api-key` for an `anthropic` provider). */
   apiKey?: string | undefined;
   /** Client-facing model name → upstream model name (or `{ model, healthCheck }`). */
   models: Record<string, ModelMapping>;
@@ -45,6 +66,8 @@ export interface ResolvedProvider {
   readonly id: string | number;
   readonly key: string;
   readonly baseUrl: string;
+  readonly type: ProviderType;
+  readonly apis: ReadonlySet<ProviderApi>;
   readonly apiKey: string | undefined;
   readonly weight: number;
   readonly enabled: boolean;

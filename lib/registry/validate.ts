@@ -1,12 +1,21 @@
 /** Checks provider configs once and applies defaults; errors name the offending field. */
 import { InvalidOptionError } from '../errors/errors.js';
-import type { HealthCheckConfig, ProviderConfig, ResolvedModel, ResolvedProvider } from './types.js';
+import { PROBE_MODES } from './probe-modes.js';
+import type { HealthCheckConfig, ProviderApi, ProviderConfig, ProviderType, ResolvedModel, ResolvedProvider } from './types.js';
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Header values must not carry CR/LF or other control characters.
  
 const HEADER_VALUE = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
-const HEALTH_MODES = new Set(['chat', 'embedding', 'completion']);
+const HEALTH_MODES = new Set(Object.keys(PROBE_MODES));
+const HEALTH_MODE_NAMES = Object.keys(PROBE_MODES).map((mode) => `"${mode}"`).join(', ');
+const TYPES: readonly ProviderType[] = ['openai', 'anthropic'];
+const APIS: readonly ProviderApi[] = ['chat', 'completions', 'embeddings', 'responses', 'messages'];
+/** What a provider serves when its config does not say. */
+const DEFAULT_APIS: Record<ProviderType, readonly ProviderApi[]> = {
+  openai: ['chat', 'completions', 'embeddings', 'responses'],
+  anthropic: ['messages'],
+};
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -23,7 +32,7 @@ function resolveModel(where: string, value: unknown): ResolvedModel {
         throw new InvalidOptionError(`${where}.healthCheck`, 'must be an object');
       }
       if (healthCheck.mode !== undefined && !HEALTH_MODES.has(healthCheck.mode as string)) {
-        throw new InvalidOptionError(`${where}.healthCheck.mode`, 'must be "chat", "embedding" or "completion"');
+        throw new InvalidOptionError(`${where}.healthCheck.mode`, `must be one of ${HEALTH_MODE_NAMES}`);
       }
       if (healthCheck.body !== undefined && !isPlainObject(healthCheck.body)) {
         throw new InvalidOptionError(`${where}.healthCheck.body`, 'must be an object');
@@ -57,6 +66,20 @@ function trimBaseUrl(baseUrl: string): string {
   const path = (query === -1 ? baseUrl : baseUrl.slice(0, query)).replace(/\/+$/, '');
   const search = query === -1 || query === baseUrl.length - 1 ? '' : baseUrl.slice(query);
   return path + search;
+}
+
+function resolveType(where: string, value: unknown): ProviderType {
+  if (value === undefined) return 'openai';
+  if (!TYPES.includes(value as ProviderType)) throw new InvalidOptionError(where, 'must be "openai" or "anthropic"');
+  return value as ProviderType;
+}
+
+function resolveApis(where: string, value: unknown, type: ProviderType): ReadonlySet<ProviderApi> {
+  if (value === undefined) return new Set(DEFAULT_APIS[type]);
+  if (!Array.isArray(value) || value.length === 0 || !value.every((api) => APIS.includes(api as ProviderApi))) {
+    throw new InvalidOptionError(where, `must be a non-empty array of ${APIS.map((api) => `"${api}"`).join(', ')}`);
+  }
+  return new Set(value as ProviderApi[]);
 }
 
 /** Validates one provider config (`where` names it in errors, e.g. `providers[2]`). */
@@ -104,10 +127,13 @@ export function resolveProvider(config: unknown, where: string): ResolvedProvide
   if (c.healthCheck !== undefined && (!isPlainObject(c.healthCheck) || (c.healthCheck.body !== undefined && !isPlainObject(c.healthCheck.body)))) {
     throw new InvalidOptionError(`${where}.healthCheck`, 'must be { body?: object }');
   }
+  const type = resolveType(`${where}.type`, c.type);
   return {
     id: c.id,
     key: c.key,
     baseUrl: trimBaseUrl(c.baseUrl),
+    type,
+    apis: resolveApis(`${where}.apis`, c.apis, type),
     apiKey: c.apiKey,
     weight,
     enabled: c.enabled ?? true,

@@ -3,7 +3,7 @@
 export interface RetryOptions {
   /** Attempts in all, across providers and same-provider retries. Default 2. */
   maxAttempts: number;
-  /** Upstream statuses that move the request to another provider. Default [429, 502, 503, 504]. */
+  /** Upstream statuses that move the request to another provider. Default [429, 502, 503, 504, 529]. */
   onStatus: readonly number[];
   /** Retry the same provider after a backoff when no other is left. Default false. */
   sameProvider: boolean;

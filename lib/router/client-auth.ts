@@ -1,12 +1,13 @@
 /**
  * Client-key check for the proxy routes (`apiKeys` option); a refusal is in the route's API
  * envelope. A predicate may name the caller: the name is kept on the request state as `client`
- * (logged, and the default key for per-client limits).
+ * (logged, and the default key for per-client limits). The key comes as a bearer token or in
+ * `x-api-key` (Claude Code and `@ai-sdk/anthropic` send it there).
  */
 import type { NextFunction, Request, Response } from 'express';
 import type { Api } from '../apis/api.js';
 import { HttpError, openAiError } from '../errors/openai-error.js';
-import { bearerToken, keyInList } from '../http/keys.js';
+import { clientKey, keyInList } from '../http/keys.js';
 import { requestState } from '../http/request-state.js';
 import type { LogSink } from '../logging/logger.js';
 import { sendError } from '../proxy/deliver.js';
@@ -27,7 +28,7 @@ const CHECK_FAILED = new HttpError(500, openAiError('Could not check the API key
 
 export function clientAuth(keys: ApiKeys, logger: LogSink, api: Api) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const key = bearerToken(req);
+    const key = clientKey(req);
     if (key === undefined) {
       sendError(res, api, INVALID_KEY);
       return;

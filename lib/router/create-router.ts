@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { Api, ApiRoute } from '../apis/api.js';
-import { APIS } from '../apis/index.js';
+import { apiOfPath, APIS } from '../apis/index.js';
 import { DEFAULT_CLOSE_GRACE_MS } from '../defaults.js';
 import { HttpError, openAiError } from '../errors/openai-error.js';
 import { registryError } from './registry-error.js';
@@ -11,8 +11,10 @@ import { requestState } from '../http/request-state.js';
 import { sendJson } from '../http/respond.js';
 import { routerRequestLogger } from '../logging/request-logger.js';
 import { sendError } from '../proxy/deliver.js';
+import { createFollowUpHandler } from '../proxy/follow-up.js';
 import { createProxyHandler, PROXY_CLOSED } from '../proxy/handler.js';
 import type { ProxyConfig } from '../proxy/handler.js';
+import { ResponseHomes } from '../proxy/response-homes.js';
 import { Shutdown } from '../proxy/shutdown.js';
 import { WeightedRoundRobin } from '../registry/weighted-round-robin.js';
 import { CircuitBreakers } from '../resilience/breaker.js';
@@ -95,6 +97,7 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
     shutdown,
     readUsage: config.logRequests || config.limits?.readsTokens === true,
     onHostParsedBody: hostParserWarning(config.logger),
+    homes: new ResponseHomes(config.store, config.responses.rememberMs),
   };
 
   const table: Record<string, Route> = {};
@@ -113,10 +116,15 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
     const auth = config.apiKeys === undefined ? [] : [clientAuth(config.apiKeys, config.logger, api)];
     const limit = limiter ? [limiter.middleware(api)] : [];
     for (const route of api.routes) {
-      const handler = route.kind === 'proxy' ? createProxyHandler(proxyConfig, api, route) : localHandler(api, route, index);
+      const handler =
+        route.kind === 'proxy'
+          ? createProxyHandler(proxyConfig, api, route)
+          : route.kind === 'follow-up'
+            ? createFollowUpHandler(proxyConfig, api, route, routeParams)
+            : localHandler(api, route, index);
       const entry = (table[route.path] ??= { methods: {}, otherwise: (_req, _res, next) => next() });
       // Rate limits count the proxied calls, not the router's own answers (the model list).
-      entry.methods[route.method] = chain([...log, begin, ...auth, ...(route.kind === 'proxy' ? limit : []), wrap(handler)]);
+      entry.methods[route.method] = chain([...log, begin, ...auth, ...(route.kind === 'local' ? [] : limit), wrap(handler)]);
       const allow = Object.keys(entry.methods).join(', ') + (entry.methods.GET ? ', HEAD' : '');
       entry.otherwise = chain([...log, methodNotAllowed(api, allow)]);
     }
@@ -132,7 +140,10 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
       next();
       return;
     }
-    sendJson(res, 404, openAiError(`Unknown route ${req.method} ${req.path}`, 'invalid_request_error', 'unknown_route'));
+    const unknown = new HttpError(404, openAiError(`Unknown route ${req.method} ${req.path}`, 'invalid_request_error', 'unknown_route'));
+    const api = apiOfPath(req.path);
+    if (api) sendError(res, api, unknown);
+    else sendJson(res, unknown.status, unknown.body);
   });
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {

@@ -7,6 +7,7 @@ import {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_REGISTRY_TIMEOUT_MS,
+  DEFAULT_RESPONSES,
   DEFAULT_RETRY,
   DEFAULT_TIMEOUTS,
 } from '../defaults.js';
@@ -24,7 +25,7 @@ import { toLogSink } from '../logging/logger.js';
 import type { ProviderIndex } from '../registry/provider-index.js';
 import { createIndexSource } from '../registry/provider-index.js';
 import type { ProviderConfig, ProviderRegistry } from '../registry/types.js';
-import type { ProxyTimeouts } from '../proxy/timeouts.js';
+import type { ProxyTimeouts } from '../proxy/config.js';
 import type { BreakerOptions } from '../resilience/breaker.js';
 import type { RetryOptions } from '../resilience/retry.js';
 import type { RateLimitOptions, ResolvedLimits } from '../limits/options.js';
@@ -55,8 +56,9 @@ export interface LlmProxyOptions {
   /** Log one entry per proxied request. Default true. */
   logRequests?: boolean | undefined;
   /**
-   * Client keys (list or predicate). When set, proxy routes require `Authorization: Bearer <key>`.
-   * A predicate may return a string identity instead of `true`: it is logged as `client`.
+   * Client keys (list or predicate). When set, every route of the router requires a key, as
+   * `Authorization: Bearer <key>` or `x-api-key: <key>` (what Anthropic clients send). A predicate
+   * may return a string identity instead of `true`: it is logged as `client`.
    */
   apiKeys?: ApiKeys | undefined;
   /** Enables the admin routes, which require `Authorization: Bearer <adminKey>`. */
@@ -88,14 +90,23 @@ export interface LlmProxyOptions {
    */
   registryTimeoutMs?: number | undefined;
   /**
-   * Where breakers, health marks, the latest health reports, locks and rate-limit counters live.
-   * Default: a `MemoryStore` (this process only). Several instances behind a load balancer share
-   * them through `createRedisStore({ client })` from `express-llm-proxy/redis`. `close()` leaves a
-   * store you pass open.
+   * Where breakers, health marks, the latest health reports, locks, rate-limit counters and the
+   * Responses API's response → provider map live. Default: a `MemoryStore` (this process only).
+   * Several instances behind a load balancer share them through `createRedisStore({ client })` from
+   * `express-llm-proxy/redis`. `close()` leaves a store you pass open.
    */
   store?: StateStore | undefined;
   /** Rate limits per client over a sliding 60 s window, counted in `store`. Default: none. */
   limits?: RateLimitOptions | undefined;
+  /** Where stored Responses API responses live (follow-ups go to the provider that created them). */
+  responses?: ResponsesOptions | undefined;
+}
+
+export interface ResponsesOptions {
+  /** Most response ids remembered with their provider (in the default store); the oldest is forgotten first. Default 10000. */
+  maxRemembered?: number | undefined;
+  /** How long an id is remembered. Default 86400000 (24 h). */
+  rememberMs?: number | undefined;
 }
 
 export interface TimeoutOptions {
@@ -209,6 +220,7 @@ export interface ResolvedOptions {
   /** Closes the store when the router made it. */
   closeStore: () => Promise<void>;
   limits: ResolvedLimits | undefined;
+  responses: { maxRemembered: number; rememberMs: number };
 }
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -282,6 +294,14 @@ function resolveTimeouts(value: TimeoutOptions | undefined): ProxyTimeouts {
   };
 }
 
+function resolveResponses(value: ResponsesOptions | undefined): ResolvedOptions['responses'] {
+  const responses = objectOption(value, 'responses');
+  return {
+    maxRemembered: positiveInteger(responses.maxRemembered, 'responses.maxRemembered', DEFAULT_RESPONSES.maxRemembered),
+    rememberMs: positiveMs(responses.rememberMs, 'responses.rememberMs', DEFAULT_RESPONSES.rememberMs),
+  };
+}
+
 /** The transport the router uses, and how to close it (only one the router made itself). */
 function resolveTransport(options: LlmProxyOptions): { transport: UpstreamTransport; closeTransport: () => Promise<void> } {
   const { transport, fetch } = options;
@@ -306,9 +326,9 @@ function resolveTransport(options: LlmProxyOptions): { transport: UpstreamTransp
 
 const STORE_METHODS = ['records', 'tryLock', 'releaseLock', 'remember', 'recall', 'recallRemote', 'hit', 'charge', 'close'] as const;
 
-function resolveStore(store: unknown): { store: StateStore; closeStore: () => Promise<void> } {
+function resolveStore(store: unknown, responses: ResolvedOptions['responses']): { store: StateStore; closeStore: () => Promise<void> } {
   if (store === undefined) {
-    const own = new MemoryStore();
+    const own = new MemoryStore({ maxAffinityEntries: responses.maxRemembered });
     return { store: own, closeStore: () => own.close() };
   }
   const s = store as Partial<Record<string, unknown>> | null;
@@ -350,6 +370,7 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
   }
   if (adminKey !== undefined) checkKeySpacing(adminKey, 'adminKey');
   const health = objectOption(options.health, 'health');
+  const responses = resolveResponses(options.responses);
   const resolved = {
     index,
     providers: options.providers,
@@ -371,9 +392,10 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
     },
     registryTimeoutMs,
     limits: resolveLimits(options.limits),
+    responses,
   };
   // Sockets only once every option has passed, so a bad option leaves nothing behind.
-  const store = resolveStore(options.store);
+  const store = resolveStore(options.store, responses);
   const transport = resolveTransport(options);
   warnAboutConfig(options, logger);
   return { ...resolved, ...store, ...transport };

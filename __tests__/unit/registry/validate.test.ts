@@ -78,8 +78,26 @@ describe('resolveProvider', () => {
     ['header value with CRLF', { ...good, headers: { 'x-a': 'a\r\nb: c' } }, 'providers[0].headers.x-a'],
     ['provider healthCheck not an object', { ...good, healthCheck: 1 }, 'providers[0].healthCheck'],
     ['provider healthCheck body not an object', { ...good, healthCheck: { body: [] } }, 'providers[0].healthCheck'],
+    ['unknown type', { ...good, type: 'google' }, 'providers[0].type'],
+    ['apis not an array', { ...good, apis: 'chat' }, 'providers[0].apis'],
+    ['empty apis', { ...good, apis: [] }, 'providers[0].apis'],
+    ['an unknown api', { ...good, apis: ['chat', 'images'] }, 'providers[0].apis'],
   ])('rejects %s', (_name, config, option) => {
     expectInvalid(() => resolveProvider(config, 'providers[0]'), option);
+  });
+
+  it('defaults type to openai, and apis by type', () => {
+    const openai = resolveProvider(good, 'p');
+    expect({ type: openai.type, apis: [...openai.apis] }).toEqual({ type: 'openai', apis: ['chat', 'completions', 'embeddings', 'responses'] });
+    const anthropic = resolveProvider({ ...good, type: 'anthropic' }, 'p');
+    expect({ type: anthropic.type, apis: [...anthropic.apis] }).toEqual({ type: 'anthropic', apis: ['messages'] });
+    expect([...resolveProvider({ ...good, type: 'anthropic', apis: ['messages', 'chat'] }, 'p').apis]).toEqual(['messages', 'chat']);
+  });
+
+  it('accepts the messages and responses health modes', () => {
+    for (const mode of ['messages', 'responses'] as const) {
+      expect(resolveProvider({ ...good, models: { a: { model: 'x', healthCheck: { mode } } } }, 'p').models.get('a')?.healthCheck).toEqual({ mode });
+    }
   });
 
   it('accepts weight 0, enabled false and a missing apiKey', () => {

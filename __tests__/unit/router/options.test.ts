@@ -66,6 +66,11 @@ describe('createLlmProxyRouter options', () => {
     ["limits.key: 'ip'", { providers, limits: { requestsPerMinute: 1, key: 'ip' } }, 'limits.key'],
     ['limits.forKey as an object', { providers, limits: { forKey: { a: { requestsPerMinute: 1 } } } }, 'limits.forKey'],
     ["limits.failClosed: 'yes'", { providers, limits: { requestsPerMinute: 1, failClosed: 'yes' } }, 'limits.failClosed'],
+    ['responses as a number', { providers, responses: 5 }, 'responses'],
+    ['responses.maxRemembered: 0', { providers, responses: { maxRemembered: 0 } }, 'responses.maxRemembered'],
+    ['responses.maxRemembered: 1.5', { providers, responses: { maxRemembered: 1.5 } }, 'responses.maxRemembered'],
+    ['responses.rememberMs: 0', { providers, responses: { rememberMs: 0 } }, 'responses.rememberMs'],
+    ["responses.rememberMs: '1h'", { providers, responses: { rememberMs: '1h' } }, 'responses.rememberMs'],
   ])('rejects %s', (_name, options, option) => {
     const error = thrownBy(() => createLlmProxyRouter(options as LlmProxyOptions));
     expect(error).toMatchObject({ name: 'InvalidOptionError', code: 'invalid_option', option });
@@ -122,6 +127,13 @@ describe('resolved options', () => {
   it('defaults registryTimeoutMs to 10 s', async () => {
     const config = resolveOptions({ providers, logger: quiet });
     expect(config.registryTimeoutMs).toBe(10_000);
+    await config.closeTransport();
+  });
+
+  it('defaults responses to 10,000 ids for 24 h, and retry.onStatus to include 529', async () => {
+    const config = resolveOptions({ providers, logger: quiet });
+    expect(config.responses).toEqual({ maxRemembered: 10_000, rememberMs: 24 * 60 * 60 * 1000 });
+    expect(config.retry.onStatus).toEqual([429, 502, 503, 504, 529]);
     await config.closeTransport();
   });
 

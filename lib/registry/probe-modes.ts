@@ -1,0 +1,33 @@
+/**
+ * What a health probe sends in each mode: the endpoint path and the default body (the proxy sets
+ * `model`). Pure data, so the registry's validation and the health service share it without
+ * either loading the proxy.
+ */
+import { DEFAULT_ANTHROPIC_VERSION } from '../defaults.js';
+import type { ProviderType } from './types.js';
+
+export type ProbeMode = 'chat' | 'embedding' | 'completion' | 'messages' | 'responses';
+
+export interface ProbeModeSpec {
+  path: string;
+  body: Readonly<Record<string, unknown>>;
+  /** Headers the endpoint requires of every caller, whatever the provider type. */
+  headers?: Readonly<Record<string, string>>;
+}
+
+export const PROBE_MODES: Readonly<Record<ProbeMode, ProbeModeSpec>> = Object.freeze({
+  chat: { path: '/chat/completions', body: { messages: [{ role: 'user', content: 'Hi' }], max_tokens: 5, stream: false } },
+  embedding: { path: '/embeddings', body: { input: 'Hi' } },
+  completion: { path: '/completions', body: { prompt: 'Hi', max_tokens: 5, stream: false } },
+  messages: {
+    path: '/messages',
+    body: { max_tokens: 5, messages: [{ role: 'user', content: 'Hi' }] },
+    headers: { 'anthropic-version': DEFAULT_ANTHROPIC_VERSION },
+  },
+  responses: { path: '/responses', body: { input: 'Hi', max_output_tokens: 16 } },
+});
+
+/** The mode of a model without its own: what the provider type speaks first. */
+export function defaultProbeMode(type: ProviderType): ProbeMode {
+  return type === 'anthropic' ? 'messages' : 'chat';
+}
