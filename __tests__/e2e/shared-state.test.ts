@@ -14,6 +14,7 @@ import type { TestRedis } from '../kit/redis-server.js';
 import { closeAfterEach } from '../kit/stream-client.js';
 import type { RecordedRequest, TestUpstream } from '../kit/upstream.js';
 import { okJson, sleep, startUpstream } from '../kit/upstream.js';
+import { responsesUpstream } from '../kit/responses-upstream.js';
 import { failOnUnhandledErrors } from '../kit/unhandled.js';
 
 /** The documented bound for a change on one instance to reach the others. */
@@ -139,13 +140,35 @@ describeWithRedis('several instances sharing one Redis', () => {
     expect(JSON.parse(bodies[answers.indexOf(refused)])).toMatchObject({ error: { code: 'rate_limit_exceeded' } });
   });
 
-  it('lets a follow-up on B find the provider that served the create on A (the response-id map)', async () => {
-    // Store level until the Responses routes arrive: A's router remembers the id, B's recalls it.
-    const [a, b] = await deployment(2);
-    a.store.remember('resp_abc', 'good', 60_000);
-    expect(b.store.recall('resp_abc')).toBeUndefined(); // not in B's local copy
-    await eventually(async () => (await b.store.recallRemote('resp_abc')) === 'good', PROPAGATION_MS, 'B to find resp_abc');
-    expect(b.store.recall('resp_abc')).toBe('good'); // kept locally after one look-up
+  it('sends a follow-up that lands on B to the provider that served the create on A (the response-id map)', async () => {
+    const left = await startUpstream(responsesUpstream({ prefix: 'left' }));
+    const right = await startUpstream(responsesUpstream({ prefix: 'right' }));
+    track(() => left.close());
+    track(() => right.close());
+    const responders = [
+      provider(left.baseUrl, { id: 11, key: 'left', models: { 'gpt-r': 'gpt-r' } }),
+      provider(right.baseUrl, { id: 12, key: 'right', models: { 'gpt-r': 'gpt-r' } }),
+    ];
+    const [a, b] = await deployment(2, { providers: responders });
+    const created: { id: string; provider: string }[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${a.url}/llm/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-r', input: `hi ${i}` }) });
+      const body = (await res.json()) as { id: string };
+      created.push({ id: body.id, provider: res.headers.get('x-llm-proxy-provider')! });
+    }
+    expect(new Set(created.map((c) => c.provider))).toEqual(new Set(['left', 'right'])); // round-robin used both
+    for (const { id, provider: home } of created) {
+      const upstream = home === 'left' ? left : right;
+      const seenBefore = upstream.requests.length;
+      // Both by id and as a continuation: each reaches the provider that holds the response.
+      const retrieved = await fetch(`${b.url}/llm/v1/responses/${id}`);
+      expect(retrieved.status).toBe(200);
+      expect(retrieved.headers.get('x-llm-proxy-provider')).toBe(home);
+      const followUp = await fetch(`${b.url}/llm/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-r', input: 'and then?', previous_response_id: id }) });
+      expect(followUp.status).toBe(200);
+      expect(followUp.headers.get('x-llm-proxy-provider')).toBe(home);
+      expect(upstream.requests.slice(seenBefore).map((seen) => seen.method)).toEqual(['GET', 'POST']);
+    }
   });
 
   it('makes one round of background probes per interval across three instances, and every instance uses its results', async () => {
