@@ -33,6 +33,24 @@ describe('MemoryStore', () => {
     expect([affinity.recall('r1'), affinity.recall('r2'), affinity.recall('r3')]).toEqual([undefined, 'b', 'c']);
   });
 
+  it('keeps exactly the newest maxAffinityEntries through long churn, a re-remembered id counting as new', () => {
+    const affinity = new MemoryStore({ maxAffinityEntries: 100 });
+    const model: [string, string][] = []; // oldest first, as a plain list
+    const remember = (id: string, value: string): void => {
+      affinity.remember(id, value, 60_000);
+      const at = model.findIndex(([known]) => known === id);
+      if (at !== -1) model.splice(at, 1);
+      model.push([id, value]);
+      if (model.length > 100) model.shift();
+    };
+    for (let i = 0; i < 5000; i++) {
+      remember(`r${i}`, `p${i}`);
+      if (i % 7 === 0 && i >= 50) remember(`r${i - 50}`, `again${i}`); // back to the newest end
+    }
+    const expected = new Map(model);
+    for (let i = 0; i < 5000; i++) expect([i, affinity.recall(`r${i}`)]).toEqual([i, expected.get(`r${i}`)]);
+  });
+
   it('never calls a change listener: no other instance changes its records', async () => {
     const records = new MemoryStore().records<number>('breaker');
     const seen: string[] = [];
