@@ -7,13 +7,15 @@ import { closeAfterEach, sseData, timedPost, waitFor } from '../kit/stream-clien
 import { failOnUnhandledErrors } from '../kit/unhandled.js';
 
 /**
- * Fakes the proxy's timers (setTimeout, setInterval); sockets, setImmediate and the clocks stay
- * real, so a stream flows as usual and a timeout fires only when the test moves the clock.
+ * Fakes the timers (setTimeout, setInterval), and with `clock` the global performance.now() the
+ * SSE pipe reads too; sockets and setImmediate stay real, so a stream flows as usual and a
+ * timeout or a heartbeat comes only when the test moves the clock.
  */
 let faked = false;
-function fakeTimeouts(): void {
+function fakeTimeouts(options: { clock?: boolean } = {}): void {
   faked = true;
-  jest.useFakeTimers({ doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate'] });
+  const real = ['Date', 'hrtime', 'nextTick', 'queueMicrotask', 'setImmediate', 'clearImmediate'] as const;
+  jest.useFakeTimers({ doNotFake: options.clock ? [...real] : [...real, 'performance'] });
 }
 function realTimers(): void {
   faked = false;
@@ -226,9 +228,28 @@ describe('streaming: heartbeats', () => {
       res.end('data: [DONE]\n\n');
     });
     const app = await proxy({ heartbeatMs: 100 });
+    // The upstream's silences and the proxy's heartbeat run on one fake clock, so a loaded machine
+    // cannot squeeze the beats out of a silence.
+    fakeTimeouts({ clock: true });
     const client = timedPost(app.url, streamBody());
-    await client.headers;
+    const res = await client.headers; // the upstream is in its first silence, the heartbeat armed
+    const arrived = (text: string) =>
+      new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (!client.reads.some((read) => read.text.includes(text))) return;
+          res.removeListener('data', check);
+          resolve();
+        };
+        res.on('data', check);
+        check();
+      });
+    await jest.advanceTimersByTimeAsync(350);
+    await arrived('"one"'); // in before the clock moves on, so the proxy stamped it at 350
+    await jest.advanceTimersByTimeAsync(350);
+    await arrived('"id":"x"');
+    await jest.advanceTimersByTimeAsync(350);
     const body = await client.done;
+    realTimers();
     const parts = body.split(/(?<=\n\n)/);
     const beats = (from: number, to: number) => parts.slice(from, to).filter((p) => p === ': keep-alive\n\n').length;
     const one = parts.findIndex((p) => p.includes('"one"'));
