@@ -127,21 +127,50 @@ describe('streaming: timeouts', () => {
     // The upstream waits on it for longer than streamIdleMs in all; no stream_idle_timeout may fire.
     upstream.setHandler(async (_req, res) => {
       sseHead(res);
-      for (let i = 0; i < 200; i++) {
+      for (let i = 0; i < 1000; i++) {
         if (!res.write(`data: ${'x'.repeat(32 * 1024)}\n\n`)) await new Promise((resolve) => res.once('drain', resolve));
       }
       res.end('data: [DONE]\n\n');
     });
-    const app = await proxy({ timeouts: { streamIdleMs: 150 }, heartbeatMs: 0 });
+    const proxied: http.ServerResponse[] = [];
+    const app = await proxy({ timeouts: { streamIdleMs: 150 }, heartbeatMs: 0 }, (host) =>
+      host.use((_req, res, next) => {
+        proxied.push(res);
+        next();
+      }),
+    );
+    // The proxy's idle clock is fake: it moves only between sips, once the proxy has seen the
+    // last one, so a loaded machine cannot make the client look stalled or the upstream idle.
+    fakeTimeouts({ clock: true });
     const client = timedPost(app.url, streamBody());
     const res = await client.headers;
     res.pause();
-    const sipping = setInterval(() => {
-      res.resume();
-      setTimeout(() => res.pause(), 2);
-    }, 60);
-    await sleep(400);
-    clearInterval(sipping);
+    const out = proxied[0];
+    // Every buffer on the way fills (1,000 chunks are far more than the sockets hold) until the
+    // proxy waits for the client.
+    while (!out.writableNeedDrain) await new Promise((resolve) => setImmediate(resolve));
+    let drained = false;
+    out.on('drain', () => (drained = true));
+    const sip = () =>
+      new Promise<void>((resolve) => {
+        res.once('data', () => {
+          res.pause();
+          resolve();
+        });
+        res.resume();
+      });
+    // Seven sips 60 ms apart: the upstream waits on the client for 420 ms in all, well over streamIdleMs.
+    for (let i = 0; i < 7 && !out.writableEnded && !out.destroyed; i++) {
+      await jest.advanceTimersByTimeAsync(60);
+      const unsent = out.socket?.writableLength ?? 0;
+      drained = false;
+      // Sip until the proxy sees it: its socket took bytes, or it drained.
+      do {
+        await sip();
+        await new Promise((resolve) => setImmediate(resolve));
+      } while (!drained && (out.socket?.writableLength ?? 0) >= unsent && !out.writableEnded && !out.destroyed);
+    }
+    realTimers();
     res.resume();
     const body = await client.done;
     expect(body).not.toContain('stream_idle_timeout');
