@@ -1,7 +1,59 @@
+import { jest } from '@jest/globals';
 import request from 'supertest';
+import { createUndiciTransport } from '../../lib/index.js';
+import type { UpstreamTransport } from '../../lib/index.js';
 import { buildApp, provider } from '../kit/app.js';
+import { closeAfterEach } from '../kit/stream-client.js';
 import type { TestUpstream } from '../kit/upstream.js';
 import { chunkEvent, okJson, refusedPort, sleep, startUpstream } from '../kit/upstream.js';
+
+/**
+ * Fakes the timers a retry waits on (setTimeout, setInterval). Sockets, setImmediate and the
+ * clocks stay real, so requests flow as usual and only a wait needs the test to move the clock.
+ */
+let faked = false;
+function fakeTimeouts(): void {
+  faked = true;
+  jest.useFakeTimers({ doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate'] });
+}
+// Before the closers below: a test that failed while the proxy was waiting on a fake timer has
+// that wait end now, so its request finishes and its app can close.
+afterEach(() => {
+  if (!faked) return;
+  faked = false;
+  jest.runOnlyPendingTimers();
+  jest.useRealTimers();
+});
+const track = closeAfterEach();
+
+/**
+ * The real transport, watched: `sent` counts attempts as the proxy makes them, and `firstRead`
+ * resolves once the proxy has read the first answer whole and acted on it (what it does in that
+ * turn is done before the next setImmediate).
+ */
+function watchedTransport() {
+  const real = createUndiciTransport();
+  track(() => real.close());
+  let onRead = (): void => {};
+  const watched = {
+    sent: 0,
+    firstRead: new Promise<void>((resolve) => (onRead = resolve)),
+    transport: (async (upstreamRequest) => {
+      watched.sent++;
+      const response = await real(upstreamRequest);
+      response.body.once('end', () => setImmediate(onRead));
+      return response;
+    }) as UpstreamTransport,
+  };
+  return watched;
+}
+
+/** The kit's app, its router closed after the test (after its fake timers are gone). */
+function trackedApp(...args: Parameters<typeof buildApp>): ReturnType<typeof buildApp> {
+  const built = buildApp(...args);
+  track(() => built.router.close());
+  return built;
+}
 
 const chat = (extra: Record<string, unknown> = {}) => ({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], ...extra });
 const MODELS = { 'gpt-test': 'upstream-gpt' };
@@ -73,34 +125,38 @@ describe('failover on status', () => {
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
       res.end('{"error":{"message":"rate limited","type":"requests","param":null,"code":"rate_limit_exceeded"}}');
     });
-    const { app, router } = buildApp({ providers: [provider(good.baseUrl, { models: MODELS })] });
-    const started = Date.now();
+    const { app } = trackedApp({ providers: [provider(good.baseUrl, { models: MODELS })] });
+    fakeTimeouts();
+    // The clock never moves: an answer held back by any wait (retry-after, a backoff) could not arrive.
     const res = await request(app).post('/llm/v1/chat/completions').send(chat());
     expect(res.status).toBe(429);
     expect(res.headers['retry-after']).toBe('1');
     expect(res.headers['x-llm-proxy-attempts']).toBe('1');
-    expect(Date.now() - started).toBeLessThan(500);
     expect(good.requests).toHaveLength(1);
-    await router.close();
   });
 
   it('retries the same provider after its retry-after when sameProvider is on', async () => {
-    const seenAt: number[] = [];
     good.setHandler((req, res, seen) => {
-      seenAt.push(Date.now());
-      if (seenAt.length === 1) {
+      if (good.requests.length === 1) {
         res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
         res.end('{"error":{"message":"rate limited"}}');
       } else okJson(req, res, seen);
     });
-    const { app, router, entries } = buildApp({ providers: [provider(good.baseUrl, { models: MODELS })], retry: { sameProvider: true } });
-    const res = await request(app).post('/llm/v1/chat/completions').send(chat());
+    const watched = watchedTransport();
+    const { app, entries } = trackedApp({ providers: [provider(good.baseUrl, { models: MODELS })], retry: { sameProvider: true }, transport: watched.transport });
+    fakeTimeouts();
+    const answer = request(app).post('/llm/v1/chat/completions').send(chat()).then((res) => res);
+    await watched.firstRead; // the 429 is in, and the proxy has decided what to do
+    expect(watched.sent).toBe(1);
+    await jest.advanceTimersByTimeAsync(999);
+    expect(watched.sent).toBe(1); // still waiting just before retry-after has passed
+    await jest.advanceTimersByTimeAsync(1);
+    expect(watched.sent).toBe(2); // retried as it passed
+    const res = await answer;
     expect(res.status).toBe(200);
     expect(res.headers['x-llm-proxy-attempts']).toBe('2');
-    expect(seenAt[1] - seenAt[0]).toBeGreaterThanOrEqual(950);
-    expect(seenAt[1] - seenAt[0]).toBeLessThan(1800);
+    expect(good.requests).toHaveLength(2);
     expect(entries.at(-1)).toMatchObject({ attempts: 2, failed_attempts: [{ provider: 'mock', status: 429 }] });
-    await router.close();
   });
 
   it('passes the answer through when retry-after asks for more than maxDelayMs', async () => {
@@ -108,13 +164,13 @@ describe('failover on status', () => {
       res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '30' });
       res.end('{"error":{"message":"busy"}}');
     });
-    const { app, router } = buildApp({ providers: [provider(good.baseUrl, { models: MODELS })], retry: { sameProvider: true, maxDelayMs: 2000 } });
-    const started = Date.now();
+    const { app } = trackedApp({ providers: [provider(good.baseUrl, { models: MODELS })], retry: { sameProvider: true, maxDelayMs: 2000 } });
+    fakeTimeouts();
+    // The clock never moves: had the proxy waited (30 s, or maxDelayMs), the answer could not arrive.
     const res = await request(app).post('/llm/v1/chat/completions').send(chat());
     expect(res.status).toBe(503);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(res.headers['retry-after']).toBe('30');
     expect(good.requests).toHaveLength(1);
-    await router.close();
   });
 
   it('answers with the last upstream status and body exactly when every provider fails', async () => {

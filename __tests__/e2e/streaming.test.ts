@@ -1,11 +1,10 @@
 /** Streaming through the router against a real upstream on 127.0.0.1:0, read by a raw node:http client. */
 import type http from 'node:http';
-import { performance } from 'node:perf_hooks';
 import zlib from 'node:zlib';
 import compression from 'compression';
 import { buildApp, listen, provider } from '../kit/app.js';
 import type { UpstreamHandler } from '../kit/upstream.js';
-import { chunkEvent, sleep, useUpstream } from '../kit/upstream.js';
+import { chunkEvent, useUpstream } from '../kit/upstream.js';
 import { closeAfterEach, expectSseHeaders, sseData, timedPost } from '../kit/stream-client.js';
 import { failOnUnhandledErrors } from '../kit/unhandled.js';
 
@@ -23,20 +22,47 @@ function sseHead(res: http.ServerResponse): void {
   res.flushHeaders();
 }
 
-/** Flushes headers, holds `holdMs`, then sends `count` chunks `gapMs` apart and `[DONE]`. */
-function streamer(holdMs: number, count: number, gapMs: number, marks: { headers?: number; writes: number[] } = { writes: [] }): UpstreamHandler {
-  return async (_req, res, request) => {
+/** A promise the test opens by hand. */
+function gate() {
+  let open = (): void => {};
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/**
+ * An SSE upstream the test drives: headers at once, then chunk `i` only once the test opens
+ * `turns[i]`, then `[DONE]`. Call it after `proxy()`: its closer, which opens every turn so a
+ * failed test's upstream still finishes, then runs before the app's.
+ */
+function steppedStreamer(count: number): { handler: UpstreamHandler; turns: ReturnType<typeof gate>[] } {
+  const turns = Array.from({ length: count }, gate);
+  track(async () => {
+    for (const turn of turns) turn.open();
+  });
+  const handler: UpstreamHandler = async (_req, res, request) => {
     sseHead(res);
-    marks.headers = performance.now();
-    await sleep(holdMs);
-    for (let i = 0; i < count; i++) {
-      if (i > 0) await sleep(gapMs);
+    for (const [i, turn] of turns.entries()) {
+      await turn.opened;
       if (res.destroyed) return;
       res.write(chunkEvent(String(request.json?.model), `tok${i}`));
-      marks.writes.push(performance.now());
     }
     res.end('data: [DONE]\n\n');
   };
+  return { handler, turns };
+}
+
+/** Resolves with what `source` emits from now on until that text ends an SSE event (a blank line). */
+function nextEvent(source: NodeJS.EventEmitter): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const onData = (data: string | Buffer): void => {
+      text += data.toString();
+      if (!text.endsWith('\n\n')) return;
+      source.removeListener('data', onData);
+      resolve(text);
+    };
+    source.on('data', onData);
+  });
 }
 
 /** The app listening on a real port, plus its upstream settings. */
@@ -55,68 +81,76 @@ async function proxy(options: Parameters<typeof buildApp>[0] extends infer O ? O
 
 
 describe('streaming: headers and chunks', () => {
-  it('sends status and headers at once while the upstream holds its first token for 500 ms', async () => {
-    const marks: { headers?: number; writes: number[] } = { writes: [] };
-    upstream.setHandler(streamer(500, 2, 10, marks));
+  it('sends status and headers at once, while the upstream still holds its first token', async () => {
     const app = await proxy();
+    const { handler, turns } = steppedStreamer(2);
+    upstream.setHandler(handler);
     const client = timedPost(app.url, streamBody());
+    // The upstream writes no token before the test says so: headers held back for one never come.
     const res = await client.headers;
-    // The upstream flushed its headers at marks.headers and holds the first token for 500 ms.
-    expect(res.headersAt - marks.headers!).toBeLessThan(100);
-    expect(res.headersAt - client.sentAt).toBeLessThan(250);
     expect(client.reads).toHaveLength(0);
     expectSseHeaders(res);
+    const first = nextEvent(res);
+    turns[0].open();
+    expect(sseData(await first)).toHaveLength(1);
+    turns[1].open();
     const body = await client.done;
-    expect(client.reads[0].at - res.headersAt).toBeGreaterThan(350);
     expect(sseData(body)).toHaveLength(3);
+    expect(body).toContain('tok0');
     await app.close();
   });
 
   it('never forwards a stale content-encoding from a gzip SSE upstream, and still streams', async () => {
+    const app = await proxy();
+    const turns = Array.from({ length: 3 }, gate);
+    track(async () => {
+      for (const turn of turns) turn.open();
+    });
     upstream.setHandler(async (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' });
+      res.flushHeaders();
       const gzip = zlib.createGzip();
       gzip.pipe(res);
-      for (let i = 0; i < 3; i++) {
+      for (const [i, turn] of turns.entries()) {
+        await turn.opened;
         gzip.write(`data: {"n":${i}}\n\n`);
         gzip.flush();
-        await sleep(100);
       }
       gzip.end('data: [DONE]\n\n');
     });
-    const app = await proxy();
     const client = timedPost(app.url, streamBody());
     const res = await client.headers;
     expect(res.headers['content-encoding']).toBeUndefined();
     expect(res.headers['content-length']).toBeUndefined();
+    // Each event reaches the client decoded before the upstream sends the next: nothing waits for more.
+    for (const [i, turn] of turns.entries()) {
+      const event = nextEvent(res);
+      turn.open();
+      expect(await event).toBe(`data: {"n":${i}}\n\n`);
+    }
     const body = await client.done;
     expect(body).toBe('data: {"n":0}\n\ndata: {"n":1}\n\ndata: {"n":2}\n\ndata: [DONE]\n\n');
     expect(client.reads.length).toBeGreaterThanOrEqual(3);
-    expect(client.reads.at(-1)!.at - client.reads[0].at).toBeGreaterThan(150);
     await app.close();
   });
 
-  it('preserves inter-chunk timing: 10 chunks 50 ms apart arrive one by one, not in a burst', async () => {
-    const marks: { headers?: number; writes: number[] } = { writes: [] };
-    upstream.setHandler(streamer(0, 10, 50, marks));
+  it('forwards chunk by chunk: each of 10 chunks reaches the client, one event per read, before the upstream writes the next', async () => {
     const app = await proxy();
+    const { handler, turns } = steppedStreamer(10);
+    upstream.setHandler(handler);
     const client = timedPost(app.url, streamBody());
-    await client.headers;
-    const body = await client.done;
-    const chunkReads = client.reads.filter((r) => r.text.includes('chat.completion.chunk'));
-    // each chunk is its own read, holding exactly one event
-    expect(chunkReads).toHaveLength(10);
-    for (const [i, read] of chunkReads.entries()) {
-      expect(sseData(read.text)).toHaveLength(1);
-      expect(read.text).toContain(`tok${i}`);
+    const res = await client.headers;
+    for (const [i, turn] of turns.entries()) {
+      const readsBefore = client.reads.length;
+      const event = nextEvent(res);
+      turn.open();
+      const text = await event;
+      expect(sseData(text)).toHaveLength(1);
+      expect(text).toContain(`tok${i}`);
+      expect(client.reads[readsBefore].text).toBe(text); // one read, holding exactly this event
     }
-    const times = chunkReads.map((r) => r.at);
-    expect(times[9] - times[0]).toBeGreaterThanOrEqual(300); // 450 ms when unbuffered
-    const gaps = times.slice(1).map((t, i) => t - times[i]);
-    expect(gaps.filter((gap) => gap >= 20).length).toBeGreaterThanOrEqual(6);
-    // each chunk reached the client soon after the upstream wrote it
-    const lags = times.map((t, i) => t - marks.writes[i]);
-    expect(Math.max(...lags)).toBeLessThan(150);
+    const body = await client.done;
+    expect(sseData(body)).toHaveLength(11);
     expect(sseData(body).at(-1)).toBe('[DONE]');
     await app.close();
   });
@@ -139,29 +173,30 @@ describe('streaming: headers and chunks', () => {
   });
 
   it('streams chunk by chunk through a host app that uses compression()', async () => {
-    upstream.setHandler(streamer(0, 10, 50));
     const app = await proxy({}, (host) => host.use(compression()));
+    const { handler, turns } = steppedStreamer(10);
+    upstream.setHandler(handler);
     const client = timedPost(app.url, streamBody(), { 'accept-encoding': 'gzip' }, 'latin1');
     const res = await client.headers;
     expect(res.headers['content-encoding']).toBe('gzip'); // compression is really active
     // Decode as it arrives: each sync-flushed gzip piece must decode to whole events right away.
-    const decoded: { at: number; text: string }[] = [];
     const gunzip = zlib.createGunzip({ flush: zlib.constants.Z_SYNC_FLUSH });
-    gunzip.on('data', (data: Buffer) => decoded.push({ at: performance.now(), text: data.toString('utf8') }));
+    const decoded: string[] = [];
+    gunzip.on('data', (data: Buffer) => decoded.push(data.toString('utf8')));
     const ended = new Promise((resolve) => gunzip.once('end', resolve));
-    let fed = 0;
-    const feed = () => {
-      for (; fed < client.reads.length; fed++) gunzip.write(Buffer.from(client.reads[fed].text, 'latin1'));
-    };
-    res.on('data', feed);
+    res.on('data', (text: string) => gunzip.write(Buffer.from(text, 'latin1')));
+    // Each chunk is decoded at the client before the upstream writes the next: compression flushed it.
+    for (const [i, turn] of turns.entries()) {
+      const event = nextEvent(gunzip);
+      turn.open();
+      const text = await event;
+      expect(sseData(text)).toHaveLength(1);
+      expect(text).toContain(`tok${i}`);
+    }
     await client.done;
-    feed();
     gunzip.end();
     await ended;
-    const chunks = decoded.filter((d) => d.text.includes('chat.completion.chunk'));
-    expect(chunks.length).toBeGreaterThanOrEqual(8);
-    expect(chunks.at(-1)!.at - chunks[0].at).toBeGreaterThanOrEqual(300);
-    expect(sseData(decoded.map((d) => d.text).join(''))).toHaveLength(11);
+    expect(sseData(decoded.join(''))).toHaveLength(11);
     await app.close();
   });
 });

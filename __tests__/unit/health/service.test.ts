@@ -1,11 +1,82 @@
 import type http from 'node:http';
+import { jest } from '@jest/globals';
 import { HealthCheckService } from '../../../lib/health/index.js';
-import type { ProviderConfig } from '../../../lib/index.js';
+import type { HealthCheckServiceOptions } from '../../../lib/health/index.js';
+import type { ProviderConfig, UpstreamTransport } from '../../../lib/index.js';
+import { createUndiciTransport } from '../../../lib/index.js';
 import { provider, SECRET } from '../../kit/app.js';
 import type { RecordedRequest, TestUpstream } from '../../kit/upstream.js';
-import { okJson, refusedPort, sleep, startUpstream } from '../../kit/upstream.js';
+import { okJson, refusedPort, startUpstream } from '../../kit/upstream.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, request: RecordedRequest) => void | Promise<void>;
+
+/** A promise the test opens by hand. */
+function gate() {
+  let open = (): void => {};
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/**
+ * An upstream that holds every probe until the test lets it answer (oldest first), so tests of
+ * the concurrency limit depend on no timing: `arrivals(n)` resolves once `n` probes have come in.
+ */
+function holdProbes(answerWith: (request: RecordedRequest) => Handler = () => okJson) {
+  const held: (() => void)[] = [];
+  const state = { arrived: 0, inFlight: 0, peak: 0, holding: true };
+  let onArrival = (): void => {};
+  upstream.setHandler(async (req, res, request) => {
+    state.inFlight++;
+    state.arrived++;
+    state.peak = Math.max(state.peak, state.inFlight);
+    const answered = new Promise<void>((resolve) => (state.holding ? held.push(resolve) : resolve()));
+    onArrival();
+    await answered;
+    state.inFlight--;
+    await answerWith(request)(req, res, request);
+  });
+  return {
+    get inFlight() {
+      return state.inFlight;
+    },
+    get peak() {
+      return state.peak;
+    },
+    arrivals: (n: number) =>
+      new Promise<void>((resolve) => {
+        onArrival = () => {
+          if (state.arrived >= n) resolve();
+        };
+        onArrival();
+      }),
+    answerOne: () => held.shift()!(),
+    answerAll: () => {
+      for (const answer of held.splice(0)) answer();
+    },
+    /** Answers whatever is held and everything after at once (so a failed test can close its sockets). */
+    release: () => {
+      state.holding = false;
+      for (const answer of held.splice(0)) answer();
+    },
+  };
+}
+
+/**
+ * The real transport, counting probes as the service starts them: a probe started beyond the
+ * limit is counted at once, long before it could reach the upstream.
+ */
+function countingTransport() {
+  const real = createUndiciTransport();
+  const counted = {
+    started: 0,
+    transport: ((request) => {
+      counted.started++;
+      return real(request);
+    }) as UpstreamTransport,
+    close: () => real.close(),
+  };
+  return counted;
+}
 
 const json = (res: http.ServerResponse, status: number, body: unknown) => {
   const text = JSON.stringify(body);
@@ -21,7 +92,7 @@ const byModel =
 
 let upstream: TestUpstream;
 const services: HealthCheckService[] = [];
-const service = (providers: ProviderConfig[], options: { timeoutMs?: number } = {}) => {
+const service = (providers: ProviderConfig[], options: Omit<HealthCheckServiceOptions, 'providers'> = {}) => {
   const s = new HealthCheckService({ providers, ...options });
   services.push(s);
   return s;
@@ -116,49 +187,73 @@ describe('HealthCheckService.checkProvider', () => {
     expect(bodies['up-plain']).toEqual({ model: 'up-plain', messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 });
   });
 
-  it('keeps at most maxConcurrent probes in flight: 12 models at 200 ms with 4 take about 600 ms', async () => {
-    let inFlight = 0;
-    let peak = 0;
-    upstream.setHandler(async (req, res, request) => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      await sleep(200);
-      inFlight--;
-      okJson(req, res, request);
-    });
-    const models = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`m${i}`, `up-m${i}`]));
-    const started = performance.now();
-    const report = await service([provider(upstream.baseUrl, { models })]).checkProvider(1, { maxConcurrent: 4 });
-    const took = performance.now() - started;
-    expect(report.summary).toEqual({ total_models: 12, healthy_models: 12, unhealthy_models: 0 });
-    expect(peak).toBe(4);
-    expect(took).toBeGreaterThanOrEqual(590);
-    expect(took).toBeLessThan(1000);
-    expect(report.models.map((m) => m.model)).toEqual(Object.keys(models));
+  it('keeps at most maxConcurrent probes in flight: 12 models with 4 run four at once, the next as soon as one ends', async () => {
+    const upstreamHold = holdProbes();
+    const counted = countingTransport();
+    try {
+      const models = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`m${i}`, `up-m${i}`]));
+      const checking = service([provider(upstream.baseUrl, { models })], { transport: counted.transport }).checkProvider(1, { maxConcurrent: 4 });
+      await upstreamHold.arrivals(4); // four in flight together, none has ended
+      expect(counted.started).toBe(4);
+      for (let next = 5; next <= 12; next++) {
+        upstreamHold.answerOne(); // one probe ends...
+        await upstreamHold.arrivals(next); // ...and the next one starts
+        expect(counted.started).toBe(next);
+        expect(upstreamHold.inFlight).toBe(4);
+      }
+      upstreamHold.answerAll();
+      const report = await checking;
+      expect(report.summary).toEqual({ total_models: 12, healthy_models: 12, unhealthy_models: 0 });
+      expect(upstreamHold.peak).toBe(4);
+      expect(report.models.map((m) => m.model)).toEqual(Object.keys(models));
+    } finally {
+      upstreamHold.release();
+      await counted.close();
+    }
   });
 
-  it('times out after 1 s against a silent upstream, and the timer covers the body read', async () => {
+  it('times out after timeoutMs against a silent upstream, the timer covering the body read; response_time_ms is the time to the timeout', async () => {
+    const silentArrived = gate();
+    const stallsHeaders = gate();
     upstream.setHandler(
       byModel({
-        'up-silent': () => {},
+        'up-silent': () => silentArrived.open(),
         'up-stalls': (_req, res) => {
           res.writeHead(200, { 'content-type': 'application/json' });
           res.write('{"id":'); // headers and a first byte, then nothing
         },
       }),
     );
-    const started = performance.now();
-    const report = await service([provider(upstream.baseUrl, { models: { silent: 'up-silent', stalls: 'up-stalls' } })]).checkProvider(1, { timeoutMs: 1000 });
-    const took = performance.now() - started;
-    expect(took).toBeGreaterThanOrEqual(990);
-    expect(took).toBeLessThan(1500);
-    expect(report.status).toBe('unhealthy');
-    for (const model of report.models) {
-      expect(model.error).toBe('Timeout after 1s');
-      expect(model.response_time_ms).toBeGreaterThanOrEqual(990);
-      expect(model.response_time_ms).toBeLessThan(1300);
+    // The real transport, watched: tells the test when the stalling answer's headers reached the probe.
+    const real = createUndiciTransport();
+    const transport: UpstreamTransport = async (request) => {
+      const response = await real(request);
+      stallsHeaders.open();
+      return response;
+    };
+    // The probe's timer and its clock (the global performance) are fake from here: the timeout
+    // fires when the test moves the clock, and response_time_ms reads the same clock.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'queueMicrotask', 'hrtime'] });
+    try {
+      let report: Awaited<ReturnType<HealthCheckService['checkProvider']>> | undefined;
+      const checking = service([provider(upstream.baseUrl, { models: { silent: 'up-silent', stalls: 'up-stalls' } })], { transport })
+        .checkProvider(1, { timeoutMs: 1000 })
+        .then((done) => (report = done));
+      await Promise.all([silentArrived.opened, stallsHeaders.opened]);
+      await jest.advanceTimersByTimeAsync(999);
+      expect(report).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(1);
+      await checking;
+      expect(report!.status).toBe('unhealthy');
+      for (const model of report!.models) {
+        expect(model.error).toBe('Timeout after 1s');
+        expect(model.response_time_ms).toBe(1000);
+      }
+      expect(report!.models[1].http_status).toBe(200);
+    } finally {
+      jest.useRealTimers();
+      await real.close();
     }
-    expect(report.models[1].http_status).toBe(200);
   });
 
   it('reports a refused connection without the URL, port or key, with the time until the failure', async () => {
@@ -222,30 +317,39 @@ describe('HealthCheckService.checkProvider', () => {
 
 describe('HealthCheckService.checkProviders', () => {
   it('checks every enabled provider under one concurrency limit and counts them', async () => {
-    let inFlight = 0;
-    let peak = 0;
-    upstream.setHandler(async (req, res, request) => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      await sleep(50);
-      inFlight--;
-      if (request.json?.model === 'down') json(res, 503, { error: { message: 'overloaded' } });
-      else okJson(req, res, request);
-    });
-    const s = service([
-      provider(upstream.baseUrl, { id: 1, key: 'a', models: { x: 'up-x', y: 'up-y', z: 'up-z' } }),
-      provider(upstream.baseUrl, { id: 2, key: 'b', models: { x: 'up-x', w: 'down' } }),
-      provider(upstream.baseUrl, { id: 3, key: 'c', models: { v: 'down' } }),
-      provider(upstream.baseUrl, { id: 4, key: 'off', enabled: false }),
-    ]);
-    const report = await s.checkProviders({ maxConcurrent: 2 });
-    expect(peak).toBe(2);
-    expect(report.providers.map((p) => [p.provider_key, p.status])).toEqual([
-      ['a', 'healthy'],
-      ['b', 'degraded'],
-      ['c', 'unhealthy'],
-    ]);
-    expect(report).toMatchObject({ total_providers: 3, healthy_providers: 1, degraded_providers: 1, unhealthy_providers: 1 });
+    const upstreamHold = holdProbes((request) => (request.json?.model === 'down' ? (_req, res) => json(res, 503, { error: { message: 'overloaded' } }) : okJson));
+    const counted = countingTransport();
+    try {
+      const s = service(
+        [
+          provider(upstream.baseUrl, { id: 1, key: 'a', models: { x: 'up-x', y: 'up-y', z: 'up-z' } }),
+          provider(upstream.baseUrl, { id: 2, key: 'b', models: { x: 'up-x', w: 'down' } }),
+          provider(upstream.baseUrl, { id: 3, key: 'c', models: { v: 'down' } }),
+          provider(upstream.baseUrl, { id: 4, key: 'off', enabled: false }),
+        ],
+        { transport: counted.transport },
+      );
+      const checking = s.checkProviders({ maxConcurrent: 2 });
+      await upstreamHold.arrivals(2); // two in flight together, across providers
+      expect(counted.started).toBe(2);
+      for (let next = 3; next <= 6; next++) {
+        upstreamHold.answerOne();
+        await upstreamHold.arrivals(next);
+        expect(counted.started).toBe(next);
+      }
+      upstreamHold.answerAll();
+      const report = await checking;
+      expect(upstreamHold.peak).toBe(2);
+      expect(report.providers.map((p) => [p.provider_key, p.status])).toEqual([
+        ['a', 'healthy'],
+        ['b', 'degraded'],
+        ['c', 'unhealthy'],
+      ]);
+      expect(report).toMatchObject({ total_providers: 3, healthy_providers: 1, degraded_providers: 1, unhealthy_providers: 1 });
+    } finally {
+      upstreamHold.release();
+      await counted.close();
+    }
   });
 
   it('takes provider ids (a disabled one is reported) and filters models per provider', async () => {
