@@ -61,4 +61,9 @@ export interface Api {
   streamTap(): StreamTap;
   /** Where the upstream reports token usage in this API's answers and streams. */
   readonly usage?: UsageReader;
+  /**
+   * True when this API's streams carry usage only if the body asks with
+   * `stream_options.include_usage` (OpenAI chat and completions); `usage.includeInStreams` then asks.
+   */
+  readonly streamUsageOptIn?: boolean;
 }
