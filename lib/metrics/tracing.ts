@@ -21,9 +21,11 @@ export interface TracingOptions {
 export interface RequestSpanAttributes {
   /** The API key (`chat`, `responses`, ...). */
   api: string;
-  /** The client-facing model. */
-  model: string;
+  /** The client-facing model; may come later (`RequestTrace.setModel`) when the body is read after the span starts. */
+  model?: string;
   stream?: boolean;
+  /** When the request arrived, in milliseconds since the epoch; default now. */
+  startTime?: number;
 }
 
 /** Trace headers of the incoming request (node:http's `req.headers` fits). */
@@ -47,9 +49,17 @@ export interface AttemptTrace {
 }
 
 export interface RequestTrace {
+  /** Names the model (and whether a stream was asked for) once the body has been read; attempts started later carry it. */
+  setModel(model: string, stream?: boolean): void;
   attempt(attributes: AttemptSpanAttributes): AttemptTrace;
-  /** Ends the request's span with the status the client got and an error code if it failed. */
-  end(status: number, error?: string): void;
+  /** Ends the request's span with the status the client got, an error code if it failed, and the usage the upstream reported. */
+  end(status: number, error?: string, usage?: SpanUsage): void;
+}
+
+/** Token counts for the request span (`gen_ai.usage.*`). */
+export interface SpanUsage {
+  input_tokens: number;
+  output_tokens: number;
 }
 
 export interface ProxyTracing {
@@ -58,12 +68,13 @@ export interface ProxyTracing {
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-|$)/;
 
-export function createTracing(options: TracingOptions): ProxyTracing {
+/** `option` names the option in errors (the router passes `tracing.tracer`). */
+export function createTracing(options: TracingOptions, option = 'tracer'): ProxyTracing {
   const tracer = options?.tracer;
   if (typeof tracer?.startSpan !== 'function') {
-    throw new InvalidOptionError('tracer', 'must be an OpenTelemetry Tracer (from @opentelemetry/api)');
+    throw new InvalidOptionError(option, 'must be an OpenTelemetry Tracer (from @opentelemetry/api)');
   }
-  const api = loadOptional<typeof OtelApi>('@opentelemetry/api', 'tracer');
+  const api = loadOptional<typeof OtelApi>('@opentelemetry/api', option);
 
   /** The request span's parent context. */
   function parentContext(incoming: IncomingTraceHeaders | undefined): Context {
@@ -87,13 +98,23 @@ export function createTracing(options: TracingOptions): ProxyTracing {
   return {
     startRequest(attributes, incoming): RequestTrace {
       const operation = Object.hasOwn(GEN_AI_OPERATION, attributes.api) ? GEN_AI_OPERATION[attributes.api] : attributes.api;
-      const common: Attributes = { 'gen_ai.operation.name': operation, 'gen_ai.request.model': attributes.model };
-      const requestAttributes: Attributes = attributes.stream === undefined ? common : { ...common, 'gen_ai.request.stream': attributes.stream };
-      const name = `${operation} ${attributes.model}`;
-      const span = tracer.startSpan(name, { kind: api.SpanKind.SERVER, attributes: requestAttributes }, parentContext(incoming));
+      // The attributes every span of the request carries; attempts copy them as they stand.
+      const requestAttributes: Attributes = { 'gen_ai.operation.name': operation };
+      if (attributes.model !== undefined) requestAttributes['gen_ai.request.model'] = attributes.model;
+      if (attributes.stream !== undefined) requestAttributes['gen_ai.request.stream'] = attributes.stream;
+      // The conventions' span name is `{operation} {model}`, or the operation alone while the model is unknown.
+      let name = attributes.model === undefined ? operation : `${operation} ${attributes.model}`;
+      const span = tracer.startSpan(name, { kind: api.SpanKind.SERVER, attributes: requestAttributes, startTime: attributes.startTime }, parentContext(incoming));
       const inside = api.trace.setSpan(api.context.active(), span);
       let ended = false;
       return {
+        setModel(model, stream): void {
+          name = `${operation} ${model}`;
+          requestAttributes['gen_ai.request.model'] = model;
+          if (stream !== undefined) requestAttributes['gen_ai.request.stream'] = stream;
+          span.updateName(name);
+          span.setAttributes(requestAttributes);
+        },
         attempt({ provider }): AttemptTrace {
           span.setAttribute('gen_ai.provider.name', provider); // the request's provider is its last attempt's
           const child = tracer.startSpan(name, { kind: api.SpanKind.CLIENT, attributes: { ...requestAttributes, 'gen_ai.provider.name': provider } }, inside);
@@ -110,9 +131,10 @@ export function createTracing(options: TracingOptions): ProxyTracing {
             },
           };
         },
-        end(status, error): void {
+        end(status, error, usage): void {
           if (ended) return;
           ended = true;
+          if (usage) span.setAttributes({ 'gen_ai.usage.input_tokens': usage.input_tokens, 'gen_ai.usage.output_tokens': usage.output_tokens });
           finish(span, status, error, 500); // a server span fails on 5xx: 4xx are the client's doing
         },
       };
