@@ -6,6 +6,10 @@ export type { ApiKeys, ApiKeyCheck } from './router/client-auth.js';
 export type { BreakerOptions } from './resilience/breaker.js';
 export type { RetryOptions } from './resilience/retry.js';
 export type { HealthCheckConfig, ModelMapping, ProviderConfig, ProviderRegistry } from './registry/index.js';
+// Observability: the hooks' events and the metrics/tracing/usage options.
+export type { FinishHookEntry, LlmProxyHooks, LogFieldsFunction, RequestHookEvent, RequestLogEntry, ResponseHookEvent } from './observe/hooks.js';
+export type { MetricsOptions, OtelMeter, OtelTracer, PrometheusRegistry, TracingOptions, UsageOptions } from './observe/options.js';
+export type { Usage } from './usage/types.js';
 
 // Transports: the default one (to pass your own undici dispatcher) and the fetch adapter.
 export * from './transport/index.js';

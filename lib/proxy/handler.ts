@@ -13,6 +13,7 @@ import { readJsonBody } from '../http/read-body.js';
 import type { RequestState } from '../http/request-state.js';
 import { requestState } from '../http/request-state.js';
 import type { LogSink } from '../logging/request-logger.js';
+import type { ProxyObserver } from '../observe/observer.js';
 import type { ProviderIndex } from '../registry/provider-index.js';
 import { endpointUrl } from '../registry/endpoint.js';
 import { upstreamHeaders } from '../registry/upstream-headers.js';
@@ -21,6 +22,7 @@ import type { UpstreamTransport } from '../transport/types.js';
 import type { AttemptResult } from './attempt.js';
 import { runAttempt } from './attempt.js';
 import { forwardBody, sendAnswer, sendError, sendNetworkError } from './deliver.js';
+import { withStreamUsage } from './include-usage.js';
 import { modelSpan, upstreamBody } from './rewrite-model.js';
 import type { Shutdown } from './shutdown.js';
 import type { ProxyTimeouts } from './timeouts.js';
@@ -44,6 +46,10 @@ export interface ProxyConfig {
   shutdown: Shutdown;
   /** Read token usage from answers (the request log, metrics and hooks want it). */
   readUsage: boolean;
+  /** Metrics, tracing and hooks, told of each step. */
+  observer: ProxyObserver;
+  /** `usage.includeInStreams`: ask for the usage of streams of APIs that report it only when asked. */
+  includeUsageInStreams: boolean;
   /** Called when a host's body parser had read the request first (the router warns once). */
   onHostParsedBody?: () => void;
 }
@@ -83,11 +89,13 @@ export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRo
   const { timeouts, failover: policy, shutdown } = config;
   const mayFailOver = (status: number): boolean => status >= 300 || config.retryOnStatus.includes(status);
   const usage = config.readUsage ? api.usage : undefined;
+  const askUsage = config.includeUsageInStreams && api.streamUsageOptIn === true;
 
   return async function proxyHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const state = requestState(req);
     shutdown.enter();
     const client = new ClientConnection(res);
+    const watch = config.observer.request(req, api.name, state, client);
     let call: UpstreamCall | undefined;
     let streaming = false;
     let stopped = false;
@@ -104,10 +112,14 @@ export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRo
       modelSpan(body); // a second top-level `model` is refused before anything is looked up
       state.model = model;
       const index = await config.index();
-      failover = policy.start(model, index.candidates(model));
+      const candidates = index.candidates(model);
+      const admitted = watch.admit(body.parsed, model, stream, candidates.length > 0);
+      if (admitted) await admitted;
+      failover = policy.start(model, candidates);
       if (!failover) {
         throw new HttpError(404, openAiError(`The model \`${model}\` does not exist or is not served by any enabled provider`, 'invalid_request_error', 'model_not_found', 'model'));
       }
+      const sent = askUsage && stream ? withStreamUsage(body) : body;
       for (let attempt = 1; !client.gone && !stopped; attempt++) {
         const provider = failover.provider;
         const upstreamModel = provider.models.get(model)!.upstream;
@@ -119,8 +131,8 @@ export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRo
           transport: config.transport,
           method: route.method,
           url: endpointUrl(provider, route.upstreamPath),
-          headers: upstreamHeaders(provider, state.requestId),
-          body: upstreamBody(body, upstreamModel),
+          headers: watch.attempt(provider, attempt, upstreamHeaders(provider, state.requestId)),
+          body: upstreamBody(sent, upstreamModel),
           stream,
           requestMs: timeouts.requestMs,
           ttftMs: timeouts.ttftMs,
@@ -130,15 +142,17 @@ export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRo
             call = current;
             state.upstreamSentAt = current.sentAt;
           },
-          onHeaders: () => {
+          onHeaders: (upstream) => {
             state.upstreamHeadersAt = performance.now();
+            watch.responded(upstream);
           },
         });
         if (client.gone || (result.type === 'error' && result.classified.kind === 'client_disconnect')) break;
         if (stopped) throw PROXY_CLOSED;
         if (result.type === 'stream') {
           streaming = true;
-          const outcome = await deliverStream(res, result, state, provider.key, { api, usage, client, shutdown, timeouts, heartbeatMs: config.heartbeatMs });
+          const delivery = deliverStream(res, result, state, provider.key, { api, usage, client, shutdown, timeouts, heartbeatMs: config.heartbeatMs });
+          const outcome = await watch.stream(delivery, result.upstream.status);
           if (outcome === 'success' || outcome === 'failure') policy.settle(failover, outcome);
           return;
         }
@@ -146,14 +160,17 @@ export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRo
         if (result.type === 'forward') {
           const cut = await forwardBody(res, result, state, provider.key, usage);
           if (cut !== undefined && !client.gone) state.errorKind = classifyError(cut).kind;
+          watch.forwarded(result.upstream.status, cut === undefined ? undefined : state.errorKind);
           return;
         }
+        watch.answered(result);
         if (decision.action === 'deliver') {
           if (result.type === 'error') sendNetworkError(res, api, result.classified, state);
           else sendAnswer(res, result, state, provider.key, usage);
           return;
         }
         failedAttempt(state, provider.key, result);
+        if (decision.action === 'switch') watch.failover();
         if (decision.action === 'wait' && !(await client.wait(decision.ms))) break;
       }
       if (stopped && !client.gone) throw PROXY_CLOSED;

@@ -5,6 +5,7 @@
 import type { RequestHandler, Router } from 'express';
 import { HealthCheckService } from '../health/service.js';
 import type { ProviderHealthReport } from '../health/types.js';
+import type { ProxyMetrics } from '../metrics/types.js';
 import type { CircuitBreakers } from '../resilience/breaker.js';
 import type { HealthMarks } from '../resilience/health-marks.js';
 import { createHealthRouter } from './health-router.js';
@@ -23,8 +24,8 @@ function pairReport(breakers: CircuitBreakers, health: HealthMarks) {
   return [...pairs.values()];
 }
 
-/** Returns what the router's `close()` awaits. */
-export function mountHealth(router: Router, config: ResolvedOptions, log: RequestHandler[], breakers: CircuitBreakers, health: HealthMarks): () => Promise<void> {
+/** Returns what the router's `close()` awaits. `metrics` hears every health result. */
+export function mountHealth(router: Router, config: ResolvedOptions, log: RequestHandler[], breakers: CircuitBreakers, health: HealthMarks, metrics?: ProxyMetrics): () => Promise<void> {
   const { intervalMs } = config.health;
   if (config.adminKey === undefined && intervalMs === undefined) {
     return async () => {};
@@ -34,6 +35,7 @@ export function mountHealth(router: Router, config: ResolvedOptions, log: Reques
     latest.set(String(report.provider_id), report);
     for (const model of report.models) {
       health.mark(report.provider_id, model.model, model.status === 'healthy');
+      metrics?.providerHealth(report.provider_key, model.model, model.status === 'healthy');
     }
   };
   // The router's own index source: one last good registry list, and its registryTimeoutMs bounds

@@ -27,6 +27,9 @@ import type { ProviderConfig, ProviderRegistry } from '../registry/types.js';
 import type { ProxyTimeouts } from '../proxy/timeouts.js';
 import type { BreakerOptions } from '../resilience/breaker.js';
 import type { RetryOptions } from '../resilience/retry.js';
+import type { LlmProxyHooks, LogFieldsFunction } from '../observe/hooks.js';
+import type { MetricsOptions, Observability, TracingOptions, UsageOptions } from '../observe/options.js';
+import { checkObservability } from '../observe/options.js';
 
 export interface LlmProxyOptions {
   /** Provider configs, or a registry whose `list()` returns them (sync or async). Required. */
@@ -83,6 +86,19 @@ export interface LlmProxyOptions {
    * `provider_registry_unavailable` (and a background health round ends). Default 10000 ms.
    */
   registryTimeoutMs?: number | undefined;
+  /**
+   * Prometheus metrics in your prom-client `registry` and/or the OpenTelemetry GenAI metrics on
+   * your `meter` (see "Observability" in the README). prom-client is loaded only when set. Default: none.
+   */
+  metrics?: MetricsOptions | undefined;
+  /** OpenTelemetry spans on your `tracer`: one per request, one per upstream attempt, `traceparent` sent upstream. Default: none. */
+  tracing?: TracingOptions | undefined;
+  /** `onRequest` (inspect, add upstream headers, reject), `onResponse`, `onFinish`. Default: none. */
+  hooks?: LlmProxyHooks | undefined;
+  /** Extra fields for each request's log entry and `onFinish` entry (a tenant, a user), from the request. */
+  logFields?: LogFieldsFunction | undefined;
+  /** Token usage: `includeInStreams` asks chat and completions upstreams for the usage of streams. */
+  usage?: UsageOptions | undefined;
 }
 
 export interface TimeoutOptions {
@@ -149,11 +165,11 @@ export const OPTION_KEYS = {
   responses: { maxRemembered: true, rememberMs: true },
   store: true,
   limits: { requestsPerMinute: true, tokensPerMinute: true, key: true, forKey: true, failClosed: true },
-  metrics: { registry: true, meter: true },
-  tracing: { tracer: true },
-  hooks: { onRequest: true, onResponse: true, onFinish: true },
+  metrics: { registry: true, meter: true } satisfies KeysOf<MetricsOptions>,
+  tracing: { tracer: true } satisfies KeysOf<TracingOptions>,
+  hooks: { onRequest: true, onResponse: true, onFinish: true } satisfies KeysOf<LlmProxyHooks>,
   logFields: true,
-  usage: { includeInStreams: true },
+  usage: { includeInStreams: true } satisfies KeysOf<UsageOptions>,
 } satisfies KeysOf<LlmProxyOptions>;
 
 /** Names no spelling rule leads to the right option (the openai SDK's among them). `[]` is any index. */
@@ -192,6 +208,8 @@ export interface ResolvedOptions {
   breaker: BreakerOptions;
   health: { intervalMs: number | undefined; timeoutMs: number; maxConcurrent: number; staleMs: number };
   registryTimeoutMs: number;
+  /** Metrics, tracing, hooks, log fields and usage options, their recorders created. */
+  observe: Observability;
 }
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -319,6 +337,7 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
   }
   if (adminKey !== undefined) checkKeySpacing(adminKey, 'adminKey');
   const health = objectOption(options.health, 'health');
+  const observe = checkObservability(options);
   const resolved = {
     index,
     providers: options.providers,
@@ -340,8 +359,17 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
     },
     registryTimeoutMs,
   };
-  // Sockets only once every option has passed, so a bad option leaves nothing behind.
+  // Sockets, and metrics in the host's registry, only once every option has passed, so a bad
+  // option leaves nothing behind. Creating the metrics comes last: it fails on a registry that
+  // holds another metric of one of our names.
   const transport = resolveTransport(options);
+  let observability: Observability;
+  try {
+    observability = observe();
+  } catch (error) {
+    void transport.closeTransport();
+    throw error;
+  }
   warnAboutConfig(options, logger);
-  return { ...resolved, ...transport };
+  return { ...resolved, ...transport, observe: observability };
 }
