@@ -4,12 +4,25 @@ import request from 'supertest';
 import { APIS } from '../../lib/apis/index.js';
 import type { FinishHookEntry, ProviderConfig, RequestHookEvent, ResponseHookEvent } from '../../lib/index.js';
 import { buildApp, listen, provider, rawPost } from '../kit/app.js';
-import { waitFor } from '../kit/stream-client.js';
+import { closeAfterEach, waitFor } from '../kit/stream-client.js';
 import { failOnUnhandledErrors } from '../kit/unhandled.js';
 import { chunkEvent, okJson, sleep, startUpstream, useUpstream } from '../kit/upstream.js';
 
 const upstream = useUpstream();
 failOnUnhandledErrors();
+
+// Routers and servers close after each test even when it fails half-way, so jest can exit.
+const track = closeAfterEach();
+function tracked(...args: Parameters<typeof buildApp>): ReturnType<typeof buildApp> {
+  const built = buildApp(...args);
+  track(() => built.router.close());
+  return built;
+}
+async function serve(app: Parameters<typeof listen>[0]): Promise<Awaited<ReturnType<typeof listen>>> {
+  const server = await listen(app);
+  track(server.close);
+  return server;
+}
 
 const PATH = '/llm/v1/chat/completions';
 const chat = (extra: Record<string, unknown> = {}) => ({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], ...extra });
@@ -24,9 +37,10 @@ const errorsIn = (entries: Record<string, unknown>[]) => entries.filter((e) => e
 describe('hooks.onRequest', () => {
   it('sees the request, and its upstream header reaches every attempt, across a failover', async () => {
     const second = await startUpstream(okJson);
+    track(second.close);
     upstream.setHandler(busy503);
     const seen: RequestHookEvent[] = [];
-    const { app, router } = buildApp({
+    const { app, router } = tracked({
       providers: [provider(upstream.baseUrl, { id: 1, key: 'first', models: MODELS }), provider(second.baseUrl, { id: 2, key: 'second', models: MODELS, weight: 0.001 })],
       apiKeys: (key) => (key === 'sk-alice' ? 'alice' : false),
       hooks: {
@@ -48,7 +62,7 @@ describe('hooks.onRequest', () => {
   });
 
   it('may be async, and may destructure its helpers', async () => {
-    const { app, router } = buildApp({
+    const { app, router } = tracked({
       providers: [provider(upstream.baseUrl)],
       hooks: {
         async onRequest({ setUpstreamHeader }) {
@@ -67,7 +81,7 @@ describe('hooks.onRequest', () => {
     ['completions', '/llm/v1/completions', { model: 'gpt-test', prompt: 'hi' }],
     ['embeddings', '/llm/v1/embeddings', { model: 'embed-test', input: 'hi' }],
   ])('reject() answers in the API\u2019s error shape (%s), and nothing goes upstream', async (_api, path, body) => {
-    const { app, router, entries } = buildApp({
+    const { app, router, entries } = tracked({
       providers: [provider(upstream.baseUrl, { models: MODELS })],
       hooks: {
         async onRequest({ reject }) {
@@ -94,7 +108,7 @@ describe('hooks.onRequest', () => {
   for (const [api, path, body, overrides, expected] of LATER_APIS) {
     const test = served(path) ? it : it.skip;
     test(served(path) ? `reject() answers in the API\u2019s error shape (${api})` : `reject() in the ${api} shape waits for wip/apis: the router has no ${path} route yet`, async () => {
-      const { app, router } = buildApp({
+      const { app, router } = tracked({
         providers: [{ ...provider(upstream.baseUrl, { models: MODELS }), ...overrides } as ProviderConfig],
         hooks: { onRequest: ({ reject }) => reject(429, 'Monthly budget exhausted') },
       });
@@ -116,7 +130,7 @@ describe('hooks.onRequest', () => {
     ['calls reject() with a bad status', ({ reject }: RequestHookEvent) => reject(200, 'fine')],
     ['sets a header the proxy owns', ({ setUpstreamHeader }: RequestHookEvent) => setUpstreamHeader('content-length', '1')],
   ])('a hook that %s: 500 hook_error, the cause logged at error, nothing upstream', async (_name, onRequest) => {
-    const { app, router, entries } = buildApp({ providers: [provider(upstream.baseUrl)], hooks: { onRequest } });
+    const { app, router, entries } = tracked({ providers: [provider(upstream.baseUrl)], hooks: { onRequest } });
     const res = await request(app).post(PATH).send(chat()).expect(500);
     expect(res.body.error).toMatchObject({ type: 'server_error', code: 'hook_error' });
     expect(JSON.stringify(res.body)).not.toContain('tenant lookup failed');
@@ -127,8 +141,8 @@ describe('hooks.onRequest', () => {
   });
 
   it('a hook that never settles does not hold a request whose client left, nor the router\u2019s close()', async () => {
-    const { app, router, entries } = buildApp({ providers: [provider(upstream.baseUrl)], hooks: { onRequest: () => new Promise<void>(() => {}) } });
-    const server = await listen(app);
+    const { app, router, entries } = tracked({ providers: [provider(upstream.baseUrl)], hooks: { onRequest: () => new Promise<void>(() => {}) } });
+    const server = await serve(app);
     const left = rawPost(server.url + PATH, chat());
     await sleep(50);
     left.destroy();
@@ -148,9 +162,10 @@ describe('hooks.onRequest', () => {
 describe('hooks.onResponse', () => {
   it('hears every attempt\u2019s upstream headers; one that throws is logged and changes nothing', async () => {
     const second = await startUpstream(okJson);
+    track(second.close);
     upstream.setHandler(busy503);
     const heard: ResponseHookEvent[] = [];
-    const { app, router, entries } = buildApp({
+    const { app, router, entries } = tracked({
       providers: [provider(upstream.baseUrl, { id: 1, key: 'first', models: MODELS }), provider(second.baseUrl, { id: 2, key: 'second', models: MODELS, weight: 0.001 })],
       hooks: {
         onResponse(event) {
@@ -174,7 +189,7 @@ describe('hooks.onResponse', () => {
 describe('hooks.onFinish and logFields', () => {
   it('onFinish gets the log entry\u2019s fields (logFields merged in), its level and message, and the request', async () => {
     const finished: FinishHookEntry[] = [];
-    const { app, router, entries } = buildApp({
+    const { app, router, entries } = tracked({
       providers: [provider(upstream.baseUrl)],
       logFields: (req) => ({ tenant: req.headers['x-tenant'], status: 'not the proxy\u2019s' }),
       hooks: { onFinish: (entry) => void finished.push(entry) },
@@ -196,8 +211,8 @@ describe('hooks.onFinish and logFields', () => {
       res.write(chunkEvent('upstream-gpt', 'Hel')); // and then nothing
     });
     const finished: FinishHookEntry[] = [];
-    const { app, router, entries } = buildApp({ providers: [provider(upstream.baseUrl)], logRequests: false, heartbeatMs: 0, hooks: { onFinish: (e) => void finished.push(e) } });
-    const server = await listen(app);
+    const { app, router, entries } = tracked({ providers: [provider(upstream.baseUrl)], logRequests: false, heartbeatMs: 0, hooks: { onFinish: (e) => void finished.push(e) } });
+    const server = await serve(app);
     await request(app).post(PATH).send(chat({ model: 'unknown-model' })).expect(404);
     const left = rawPost(server.url + PATH, chat({ stream: true }));
     await waitFor(() => upstream.requests.length === 1, 3000, 'the upstream request');
@@ -215,7 +230,7 @@ describe('hooks.onFinish and logFields', () => {
 
   it('onFinish reads usage even when nothing else wants it', async () => {
     const finished: FinishHookEntry[] = [];
-    const { app, router } = buildApp({ providers: [provider(upstream.baseUrl)], logRequests: false, hooks: { onFinish: (e) => void finished.push(e) } });
+    const { app, router } = tracked({ providers: [provider(upstream.baseUrl)], logRequests: false, hooks: { onFinish: (e) => void finished.push(e) } });
     await request(app).post(PATH).send(chat()).expect(200);
     await waitFor(() => finished.length === 1, 3000, 'the entry');
     expect(finished[0].usage).toEqual({ input_tokens: 5, output_tokens: 6, total_tokens: 11 });
@@ -224,7 +239,7 @@ describe('hooks.onFinish and logFields', () => {
 
   it('an onFinish that throws or rejects, and a logFields that throws, are logged at error; the entry is still written', async () => {
     let calls = 0;
-    const { app, router, entries } = buildApp({
+    const { app, router, entries } = tracked({
       providers: [provider(upstream.baseUrl)],
       logFields: () => {
         throw new Error('no tenant');
@@ -251,7 +266,7 @@ describe('hooks.onFinish and logFields', () => {
   });
 
   it('logFields alone adds its fields to the log entry', async () => {
-    const { app, router, entries } = buildApp({ providers: [provider(upstream.baseUrl)], logFields: () => ({ user: 'u-1' }) });
+    const { app, router, entries } = tracked({ providers: [provider(upstream.baseUrl)], logFields: () => ({ user: 'u-1' }) });
     await request(app).post(PATH).send(chat()).expect(200);
     await waitFor(() => entries.length === 1, 3000, 'the entry');
     expect(entries[0]).toMatchObject({ user: 'u-1', status: 200 });

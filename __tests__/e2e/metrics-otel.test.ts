@@ -5,13 +5,26 @@
 import request from 'supertest';
 import { buildApp, listen, provider } from '../kit/app.js';
 import { histogramPoints, memoryTracer, otelMeter } from '../kit/observability.js';
-import { timedPost, waitFor } from '../kit/stream-client.js';
+import { closeAfterEach, timedPost, waitFor } from '../kit/stream-client.js';
 import { failOnUnhandledErrors } from '../kit/unhandled.js';
 import type { UpstreamHandler } from '../kit/upstream.js';
 import { chunkEvent, completion, refusedPort, sleep, startUpstream, useUpstream } from '../kit/upstream.js';
 
 const upstream = useUpstream();
 failOnUnhandledErrors();
+
+// Routers and servers close after each test even when it fails half-way, so jest can exit.
+const track = closeAfterEach();
+function tracked(...args: Parameters<typeof buildApp>): ReturnType<typeof buildApp> {
+  const built = buildApp(...args);
+  track(() => built.router.close());
+  return built;
+}
+async function serve(app: Parameters<typeof listen>[0]): Promise<Awaited<ReturnType<typeof listen>>> {
+  const server = await listen(app);
+  track(server.close);
+  return server;
+}
 
 const PATH = '/llm/v1/chat/completions';
 const chat = (extra: Record<string, unknown> = {}) => ({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], ...extra });
@@ -51,8 +64,8 @@ async function collectAfter(collect: () => ReturnType<ReturnType<typeof otelMete
 describe('OpenTelemetry GenAI metrics', () => {
   it('chat answers and streams: duration, TTFT, time per output token and the reported tokens', async () => {
     const otel = otelMeter();
-    const { app, router } = buildApp({ providers: [provider(upstream.baseUrl)], logRequests: false, heartbeatMs: 0, metrics: { meter: otel.meter } });
-    const server = await listen(app);
+    const { app, router } = tracked({ providers: [provider(upstream.baseUrl)], logRequests: false, heartbeatMs: 0, metrics: { meter: otel.meter } });
+    const server = await serve(app);
     await request(app).post(PATH).send(chat()).expect(200);
     await timedPost(server.url + PATH, chat({ stream: true, stream_options: { include_usage: true } })).done;
     const data = await collectAfter(otel.collect, 'gen_ai.server.request.duration', 2);
@@ -77,7 +90,7 @@ describe('OpenTelemetry GenAI metrics', () => {
 
   it('embeddings and legacy completions: their operation names; embeddings count input only', async () => {
     const otel = otelMeter();
-    const { app, router } = buildApp({ providers: [provider(upstream.baseUrl, { models: { 'embed-test': 'upstream-embed', 'gpt-test': 'upstream-gpt' } })], logRequests: false, metrics: { meter: otel.meter } });
+    const { app, router } = tracked({ providers: [provider(upstream.baseUrl, { models: { 'embed-test': 'upstream-embed', 'gpt-test': 'upstream-gpt' } })], logRequests: false, metrics: { meter: otel.meter } });
     await request(app).post('/llm/v1/embeddings').send({ model: 'embed-test', input: 'hi' }).expect(200);
     await request(app).post('/llm/v1/completions').send({ model: 'gpt-test', prompt: 'hi' }).expect(200);
     const data = await collectAfter(otel.collect, 'gen_ai.server.request.duration', 2);
@@ -97,7 +110,7 @@ describe('OpenTelemetry GenAI metrics', () => {
   it('a failure carries error.type', async () => {
     const otel = otelMeter();
     const dead = `http://127.0.0.1:${await refusedPort()}/v1`;
-    const { app, router } = buildApp({ providers: [provider(dead)], logRequests: false, metrics: { meter: otel.meter } });
+    const { app, router } = tracked({ providers: [provider(dead)], logRequests: false, metrics: { meter: otel.meter } });
     await request(app).post(PATH).send(chat()).expect(502);
     const data = await collectAfter(otel.collect);
     expect(histogramPoints(data, 'gen_ai.server.request.duration').map((p) => p.attributes)).toEqual([{ ...attributes('chat'), 'error.type': 'connection' }]);
@@ -110,12 +123,13 @@ describe('OpenTelemetry tracing', () => {
   it('one span per request, one per attempt, each attempt\u2019s traceparent sent upstream, the client\u2019s traceparent the parent', async () => {
     const traces = memoryTracer();
     const second = await startUpstream(answers);
+    track(second.close);
     upstream.setHandler((_req, res) => {
       res.writeHead(503, { 'content-type': 'application/json' });
       res.end('{"error":{"message":"busy","type":"server_error","param":null,"code":null}}');
     });
     const models = { 'gpt-test': 'upstream-gpt' };
-    const { app, router } = buildApp({
+    const { app, router } = tracked({
       providers: [provider(upstream.baseUrl, { id: 1, key: 'first', models }), provider(second.baseUrl, { id: 2, key: 'second', models, weight: 0.001 })],
       logRequests: false,
       tracing: { tracer: traces.tracer },
@@ -145,7 +159,7 @@ describe('OpenTelemetry tracing', () => {
 
   it('a request refused before a provider was chosen still has its span, failed on 5xx only', async () => {
     const traces = memoryTracer();
-    const { app, router } = buildApp({ providers: [provider(upstream.baseUrl)], logRequests: false, tracing: { tracer: traces.tracer } });
+    const { app, router } = tracked({ providers: [provider(upstream.baseUrl)], logRequests: false, tracing: { tracer: traces.tracer } });
     await request(app).post(PATH).send({ messages: [] }).expect(400);
     await request(app).post(PATH).send(chat({ model: 'nobody-serves-this' })).expect(404);
     await waitFor(() => traces.spans().length === 2, 3000, 'two spans');

@@ -9,13 +9,26 @@ import request from 'supertest';
 import { buildApp, listen, provider } from '../kit/app.js';
 import type { Sample } from '../kit/observability.js';
 import { samplesOf, scrape, valueOf } from '../kit/observability.js';
-import { timedPost, waitFor } from '../kit/stream-client.js';
+import { closeAfterEach, timedPost, waitFor } from '../kit/stream-client.js';
 import { failOnUnhandledErrors } from '../kit/unhandled.js';
 import type { UpstreamHandler } from '../kit/upstream.js';
 import { chunkEvent, completion, okJson, refusedPort, sleep, startUpstream, useUpstream } from '../kit/upstream.js';
 
 const upstream = useUpstream();
 failOnUnhandledErrors();
+
+// Routers and servers close after each test even when it fails half-way, so jest can exit.
+const track = closeAfterEach();
+function tracked(...args: Parameters<typeof buildApp>): ReturnType<typeof buildApp> {
+  const built = buildApp(...args);
+  track(() => built.router.close());
+  return built;
+}
+async function serve(app: Parameters<typeof listen>[0]): Promise<Awaited<ReturnType<typeof listen>>> {
+  const server = await listen(app);
+  track(server.close);
+  return server;
+}
 
 const PATH = '/llm/v1/chat/completions';
 const chat = (extra: Record<string, unknown> = {}) => ({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], ...extra });
@@ -51,7 +64,7 @@ async function scrapeAfter(registry: Registry, labels: Record<string, string>, c
 
 function setUp(options: Record<string, unknown> = {}, providers = [provider(upstream.baseUrl)]) {
   const registry = new Registry();
-  const built = buildApp({ providers, logRequests: false, heartbeatMs: 0, metrics: { registry }, ...options });
+  const built = tracked({ providers, logRequests: false, heartbeatMs: 0, metrics: { registry }, ...options });
   return { registry, ...built };
 }
 
@@ -74,7 +87,7 @@ describe('Prometheus metrics', () => {
 
   it('a stream: TTFT, duration until its end, its usage chunk, and no stream left active', async () => {
     const { app, router, registry } = setUp();
-    const server = await listen(app);
+    const server = await serve(app);
     await timedPost(server.url + PATH, chat({ stream: true, stream_options: { include_usage: true } })).done;
     const samples = await scrapeAfter(registry, { ...LABELS, status: '200' });
     expect(valueOf(samples, 'llm_proxy_time_to_first_token_seconds_count', LABELS)).toBe(1);
@@ -94,7 +107,7 @@ describe('Prometheus metrics', () => {
       release = () => res.end('data: [DONE]\n\n');
     });
     const { app, router, registry } = setUp();
-    const server = await listen(app);
+    const server = await serve(app);
     const client = timedPost(server.url + PATH, chat({ stream: true }));
     await waitFor(() => client.reads.length > 0, 3000, 'the first event');
     expect(valueOf(await scrape(registry), 'llm_proxy_active_streams', { api: 'chat' })).toBe(1);
@@ -108,7 +121,7 @@ describe('Prometheus metrics', () => {
 
   it('usage.includeInStreams asks the upstream for the usage chunk of a stream that did not, and counts it', async () => {
     const { app, router, registry } = setUp({ usage: { includeInStreams: true } });
-    const server = await listen(app);
+    const server = await serve(app);
     const body = await timedPost(server.url + PATH, chat({ stream: true })).done;
     expect(upstream.requests[0].json?.stream_options).toEqual({ include_usage: true });
     expect(body).toContain('"prompt_tokens":3'); // the client gets the usage chunk too
@@ -120,7 +133,7 @@ describe('Prometheus metrics', () => {
 
   it('without includeInStreams a stream that did not ask has no usage: no tokens counted, the body untouched', async () => {
     const { app, router, registry } = setUp();
-    const server = await listen(app);
+    const server = await serve(app);
     const sent = JSON.stringify(chat({ stream: true }));
     await timedPost(server.url + PATH, sent).done;
     expect(upstream.requests[0].body).toBe(sent.replace('"gpt-test"', '"upstream-gpt"'));
@@ -132,6 +145,7 @@ describe('Prometheus metrics', () => {
 
   it('a failover: the first provider\u2019s error, the move, and the request under the provider that answered', async () => {
     const second = await startUpstream(openAiLike);
+    track(second.close);
     upstream.setHandler((_req, res) => {
       res.writeHead(503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: 'busy', type: 'server_error', param: null, code: null } }));
@@ -175,7 +189,7 @@ describe('Prometheus metrics', () => {
       res.write(chunkEvent('upstream-gpt', 'Hel')); // and then nothing
     });
     const { app, router, registry } = setUp();
-    const server = await listen(app);
+    const server = await serve(app);
     const client = timedPost(server.url + PATH, chat({ stream: true }));
     await waitFor(() => client.reads.length > 0, 3000, 'the first event');
     client.req.destroy();
@@ -194,7 +208,7 @@ describe('Prometheus metrics', () => {
       setTimeout(() => res.socket?.destroy(), 20);
     });
     const { app, router, registry } = setUp();
-    const server = await listen(app);
+    const server = await serve(app);
     await timedPost(server.url + PATH, chat({ stream: true })).done;
     const samples = await scrapeAfter(registry, { ...LABELS, status: '200' });
     expect(valueOf(samples, 'llm_proxy_upstream_errors_total', { provider: 'mock', model: 'gpt-test', kind: 'stream_error' })).toBe(1);
@@ -225,8 +239,8 @@ describe('Prometheus metrics', () => {
 
   it('two routers on one registry add to the same series', async () => {
     const registry = new Registry();
-    const a = buildApp({ providers: [provider(upstream.baseUrl)], logRequests: false, metrics: { registry } });
-    const b = buildApp({ providers: [provider(upstream.baseUrl)], logRequests: false, metrics: { registry } });
+    const a = tracked({ providers: [provider(upstream.baseUrl)], logRequests: false, metrics: { registry } });
+    const b = tracked({ providers: [provider(upstream.baseUrl)], logRequests: false, metrics: { registry } });
     await request(a.app).post(PATH).send(chat()).expect(200);
     await request(b.app).post(PATH).send(chat()).expect(200);
     const samples = await scrapeAfter(registry, { ...LABELS, status: '200' }, 2);
