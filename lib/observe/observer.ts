@@ -8,7 +8,7 @@ import type { Request } from 'express';
 import type { ErrorKind } from '../errors/classify.js';
 import type { RequestObservationEnd, RequestState } from '../http/request-state.js';
 import type { LogSink } from '../logging/logger.js';
-import type { AttemptTrace, IncomingTraceHeaders, ProxyTracing, RequestTrace } from '../metrics/tracing.js';
+import type { AttemptTrace, IncomingTraceHeaders, ProxyTracing, RequestTrace } from '../metrics/trace-types.js';
 import type { ProxyMetrics } from '../metrics/types.js';
 import type { ResolvedProvider } from '../registry/types.js';
 import type { ClientWatch, StopWatch } from '../sse/pipe.js';

@@ -11,7 +11,7 @@ import { combineMetrics } from '../metrics/combine.js';
 import { createOtelMetrics } from '../metrics/otel-metrics.js';
 import { createPrometheusMetrics } from '../metrics/prometheus.js';
 import { createTracing } from '../metrics/tracing.js';
-import type { ProxyTracing } from '../metrics/tracing.js';
+import type { ProxyTracing } from '../metrics/trace-types.js';
 import type { ProxyMetrics } from '../metrics/types.js';
 import type { LlmProxyHooks, LogFieldsFunction } from './hooks.js';
 
