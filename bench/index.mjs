@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LARGE_BODY, SMALL_BODY, STREAM_BODY } from './constants.mjs';
 import { pin, startServer } from './processes.mjs';
+import { startRedis } from './redis.mjs';
 import { checkTargets, renderMarkdown, summarize, writeResults } from './report.mjs';
 import { configureFidelity, runFidelity } from './scenarios/fidelity.mjs';
 import { runLoad, warm } from './scenarios/load.mjs';
@@ -208,6 +209,12 @@ async function main() {
   try {
     const upstream = await startServer('upstream', 'upstream.mjs');
     children.push(upstream);
+    if ((opts.profile ? [opts.profile] : opts.servers).some((name) => PROXIES[name].redis)) {
+      const redis = await startRedis();
+      children.push(redis);
+      process.env.BENCH_REDIS_URL = redis.url; // the forked proxies inherit it
+      log(`redis-server at ${redis.url}`);
+    }
     if (opts.profile) {
       await profile(opts, upstream);
       return;

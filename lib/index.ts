@@ -6,6 +6,13 @@ export type { ApiKeys, ApiKeyCheck } from './router/client-auth.js';
 export type { BreakerOptions } from './resilience/breaker.js';
 export type { RetryOptions } from './resilience/retry.js';
 export type { HealthCheckConfig, ModelMapping, ProviderConfig, ProviderRegistry } from './registry/index.js';
+export type { RateLimitOptions } from './limits/options.js';
+
+// Shared state: the `store` option's interface and the in-process default. The Redis store is its
+// own entry (`express-llm-proxy/redis`), so that `redis` stays an optional peer.
+export { MemoryStore } from './state/index.js';
+export type { MemoryStoreOptions, RateLimitDecision, RateLimits, RateLimitUsage, RecordUpdate, SharedRecords, StateStore } from './state/index.js';
+
 // Observability: the hooks' events and the metrics/tracing/usage options.
 export type { FinishHookEntry, LlmProxyHooks, LogFieldsFunction, RequestHookEvent, RequestLogEntry, ResponseHookEvent } from './observe/hooks.js';
 export type { MetricsOptions, OtelMeter, OtelTracer, PrometheusRegistry, TracingOptions, UsageOptions } from './observe/options.js';

@@ -20,6 +20,8 @@ import type {
   PipeSseOptions,
   ProviderConfig,
   ProviderRegistry,
+  RateLimitOptions,
+  RateLimits,
   RetryOptions,
   TimeoutOptions,
   UndiciTransportOptions,
@@ -29,17 +31,19 @@ import type {
 } from '../../lib/index.js';
 import * as redis from '../../lib/redis/index.js';
 import type { RedisStoreOptions, StateStore } from '../../lib/redis/index.js';
+import type { StateStore as MainStateStore } from '../../lib/index.js';
 
 const names = (entry: object) => Object.keys(entry).sort();
 
 describe('exports', () => {
-  it('express-llm-proxy: the router, transports, the SSE pipe, the request logger, errors and health', () => {
+  it('express-llm-proxy: the router, transports, the SSE pipe, the request logger, errors, health and the memory store', () => {
     expect(names(main)).toEqual([
       'ClientClosedRequestError',
       'HealthCheckError',
       'HealthCheckService',
       'InvalidOptionError',
       'LlmProxyError',
+      'MemoryStore',
       'RegistryUnavailableError',
       'UpstreamResponseTooLargeError',
       'UpstreamTimeoutError',
@@ -81,7 +85,7 @@ describe('exports', () => {
 
   it('exports the documented types (this file compiles only if they exist)', () => {
     const options: LlmProxyOptions = { providers: [] satisfies ProviderConfig[] };
-    const types: [ApiKeys?, BreakerOptions?, ClientWatch?, CloseOptions?, FetchLike?, HealthCheckConfig?, HealthRoutingOptions?, LlmProxyRouter?, LogSink?, ModelMapping?, PipeSseOptions?, ProviderRegistry?, RetryOptions?, TimeoutOptions?, UndiciTransportOptions?, UpstreamRequest?, UpstreamResponse?, UpstreamTransport?, RedisStoreOptions?, StateStore?] = [];
+    const types: [ApiKeys?, BreakerOptions?, ClientWatch?, CloseOptions?, FetchLike?, HealthCheckConfig?, HealthRoutingOptions?, LlmProxyRouter?, LogSink?, ModelMapping?, PipeSseOptions?, ProviderRegistry?, RetryOptions?, TimeoutOptions?, UndiciTransportOptions?, UpstreamRequest?, UpstreamResponse?, UpstreamTransport?, RedisStoreOptions?, StateStore?, MainStateStore?, RateLimitOptions?, RateLimits?] = [];
     expect(options.providers).toEqual([]);
     expect(types).toEqual([]);
   });

@@ -10,6 +10,7 @@ import nodeFetch from 'node-fetch';
 import { Registry } from 'prom-client';
 import winston from 'winston';
 import { createLlmProxyRouter } from '../../dist/index.js';
+import { createRedisStore } from '../../dist/redis/index.js';
 import { MODEL, PATH } from '../constants.mjs';
 
 /** The few lines anyone would write: pipe the request up, pipe the answer back. */
@@ -51,7 +52,21 @@ function nullLogger() {
   });
 }
 
-/** name → { label, build(upstreamOrigin) → request listener }. The order is the table's. */
+/** A Redis store on the bench's own redis-server (BENCH_REDIS_URL, set by bench/index.mjs). */
+async function redisStore() {
+  const { createClient } = await import('redis');
+  const client = createClient({ url: process.env.BENCH_REDIS_URL });
+  client.on('error', () => {});
+  await client.connect();
+  const store = createRedisStore({ client, prefix: `bench-${process.pid}:` });
+  await store.ready;
+  return store;
+}
+
+/**
+ * name → { label, build(upstreamOrigin) → request listener (or a promise of one), redis? }. The
+ * order is the table's; `redis: true` rows need the bench's redis-server.
+ */
 export const PROXIES = {
   'node-limit': {
     label: 'raw `node:http` pipe, no Express (the Node limit)',
@@ -80,5 +95,15 @@ export const PROXIES = {
   'ours-node-fetch': {
     label: 'Express 5 + express-llm-proxy, `fetch: nodeFetch` (node-fetch 3), `logRequests: false`',
     build: (upstream) => ours(upstream, { logRequests: false, fetch: nodeFetch }),
+  },
+  'ours-redis': {
+    label: 'Express 5 + express-llm-proxy, `store: createRedisStore()` on a local redis-server, no limits, `logRequests: false`',
+    redis: true,
+    build: async (upstream) => ours(upstream, { logRequests: false, store: await redisStore() }),
+  },
+  'ours-redis-limit': {
+    label: 'Express 5 + express-llm-proxy, Redis store, `limits: { requestsPerMinute }` (never reached; one `hit` per request), `logRequests: false`',
+    redis: true,
+    build: async (upstream) => ours(upstream, { logRequests: false, store: await redisStore(), limits: { requestsPerMinute: 1_000_000_000 } }),
   },
 };

@@ -7,4 +7,4 @@ const proxy = PROXIES[name];
 if (!proxy) {
   throw new Error(`unknown proxy ${name}; one of ${Object.keys(PROXIES).join(', ')}`);
 }
-serve(proxy.build(upstream));
+serve(await proxy.build(upstream));

@@ -8,7 +8,7 @@ import type { LogSink } from '../logging/logger.js';
 import type { FailedAttempt } from '../http/request-state.js';
 import type { Usage } from '../usage/types.js';
 
-/** What `hooks.onRequest` gets: after client auth and body parsing, before a provider is chosen. */
+/** What `hooks.onRequest` gets: after client auth, rate limits and body parsing, before a provider is chosen. */
 export interface RequestHookEvent {
   readonly req: Request;
   /** The route's API: `chat`, `completions`, `embeddings`, `responses`, `messages`. */

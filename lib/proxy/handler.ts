@@ -121,12 +121,16 @@ export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRo
       }
       const sent = askUsage && stream ? withStreamUsage(body) : body;
       for (let attempt = 1; !client.gone && !stopped; attempt++) {
+        const claim = policy.attempting(failover); // a promise only to claim a shared half-open probe
+        if (claim) {
+          await claim;
+          if (client.gone || stopped) break;
+        }
         const provider = failover.provider;
         const upstreamModel = provider.models.get(model)!.upstream;
         state.provider = provider.key;
         state.upstreamModel = upstreamModel;
         state.attempts = attempt;
-        policy.attempting(failover);
         const result = await runAttempt({
           transport: config.transport,
           method: route.method,

@@ -23,6 +23,8 @@ const UNAVAILABLE: RateLimitDecision = Object.freeze({ unavailable: true });
 const ignore = () => undefined;
 
 export class RedisStore implements StateStore {
+  /** Other instances share this state: see `StateStore.shared`. */
+  readonly shared = true;
   /**
    * Settles once the store subscribed and tried its first load (a failure is logged, not thrown;
    * the store then serves local state and resyncs when Redis answers). Awaiting it is optional.

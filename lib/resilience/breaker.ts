@@ -3,9 +3,12 @@
  * open (skipped) for a cooldown; then one request is let through (half-open): success closes the
  * breaker, failure opens it again with the cooldown doubled, up to `maxCooldownMs`.
  *
- * Every change of a pair goes through `nextPairState`, a pure function, so the state can live in
- * any store that applies such a function atomically (a local map here; a shared one elsewhere).
+ * Every change of a pair goes through `nextPairState`, a pure function, applied through the
+ * store's records (`breaker` namespace): reads come from the local mirror, changes are applied
+ * locally at once and shared with the other instances (the Redis store), which see them within 1 s.
  */
+import { MemoryStore } from '../state/memory-store.js';
+import type { SharedRecords, StateStore } from '../state/types.js';
 
 export interface BreakerOptions {
   /** Consecutive failures (connection, timeout, 5xx, 429) that open the breaker. Default 3. */
@@ -25,6 +28,11 @@ export interface PairState {
   openUntil: number;
   /** A half-open probe is in flight. */
   probing: boolean;
+  /**
+   * While probing: when the probe is given up (one cooldown after it started), so a probe whose
+   * instance went away does not hold the pair for ever.
+   */
+  probeUntil?: number;
 }
 
 /** `attempt`: a request was sent; `release`: it ended as neither success nor failure. */
@@ -38,22 +46,34 @@ export function nextPairState(state: PairState | undefined, event: BreakerEvent,
       if (!state || (state.failures === 0 && state.openUntil === 0 && !state.probing)) return state;
       return { failures: 0, cooldownMs: options.cooldownMs, openUntil: 0, probing: false };
     case 'attempt':
-      // Only the attempt that finds the cooldown over becomes the probe.
-      return state && state.openUntil !== 0 && state.openUntil <= now && !state.probing ? { ...state, probing: true } : state;
+      // Only the attempt that finds the cooldown over (and no live probe) becomes the probe.
+      if (!state || state.openUntil === 0 || state.openUntil > now || probeLive(state, now)) return state;
+      return { ...state, probing: true, probeUntil: now + state.cooldownMs };
     case 'release':
-      return state?.probing ? { ...state, probing: false } : state;
+      return state?.probing ? withoutProbe(state) : state;
     case 'failure': {
       const current = state ?? { failures: 0, cooldownMs: options.cooldownMs, openUntil: 0, probing: false };
       if (current.probing || (current.openUntil !== 0 && current.openUntil <= now)) {
         // The half-open probe failed: open again for twice as long.
         const cooldownMs = Math.min(current.cooldownMs * 2, options.maxCooldownMs);
-        return { ...current, cooldownMs, openUntil: now + cooldownMs, probing: false };
+        return { ...withoutProbe(current), cooldownMs, openUntil: now + cooldownMs };
       }
       const failures = current.failures + 1;
       const opens = failures >= options.failureThreshold && current.openUntil === 0;
       return { ...current, failures, openUntil: opens ? now + current.cooldownMs : current.openUntil };
     }
   }
+}
+
+/** A probe is in flight and not past its deadline. */
+function probeLive(state: PairState, now: number): boolean {
+  return state.probing && (state.probeUntil === undefined || state.probeUntil > now);
+}
+
+function withoutProbe<T extends PairState>(state: T): T {
+  const next = { ...state, probing: false };
+  delete next.probeUntil;
+  return next;
 }
 
 export function stateName(pair: PairState | undefined, now: number): BreakerStateName {
@@ -71,52 +91,104 @@ export interface BreakerReport {
 
 const pairKey = (providerId: string | number, model: string): string => `${String(providerId)}\u0000${model}`;
 
+/** A pair's record: its state and whom it belongs to (for reports, here and on other instances). */
+type StoredPair = PairState & { providerId: string | number; model: string };
+
+export type BreakerStateListener = (providerId: string | number, model: string, state: BreakerStateName) => void;
+
 export class CircuitBreakers {
-  readonly #pairs = new Map<string, PairState & { providerId: string | number; model: string }>();
+  readonly #pairs: SharedRecords<StoredPair>;
+  readonly #store: StateStore;
+  /** Pairs whose half-open probe lock this instance holds. */
+  readonly #probeLocks = new Set<string>();
+  /** The last value seen per pair, to tell a listener what a change from another instance changed. */
+  readonly #seen = new Map<string, StoredPair | undefined>();
+  readonly #unsubscribe: () => void;
 
   constructor(
     private readonly options: BreakerOptions,
     private readonly now: () => number = Date.now,
-    /** Told of every change of state name (closed, open, half-open), for metrics. */
-    private readonly onStateChange?: (providerId: string | number, model: string, state: BreakerStateName) => void,
-  ) {}
+    /** Told of every change of state name (closed, open, half-open), here or on another instance, for metrics. */
+    private readonly onStateChange?: BreakerStateListener,
+    /** Where the pairs live; the router passes its `store` option. Default: this process only. */
+    store: StateStore = new MemoryStore(),
+  ) {
+    this.#store = store;
+    this.#pairs = store.records<StoredPair>('breaker');
+    this.#unsubscribe = onStateChange ? this.#pairs.onChange((key, value) => this.#changed(key, value, this.now())) : () => undefined;
+  }
 
   /**
    * 0 when the pair may be used now; otherwise a sort key, the sooner the smaller: the end of
    * its cooldown, or just after now while a half-open probe is in flight.
    */
   availableAt(providerId: string | number, model: string): number {
-    if (this.#pairs.size === 0) return 0; // the common case: nothing ever failed
     const pair = this.#pairs.get(pairKey(providerId, model));
     if (!pair || pair.openUntil === 0) return 0;
     const now = this.now();
     if (pair.openUntil > now) return pair.openUntil;
-    return pair.probing ? now + 1 : 0;
+    return probeLive(pair, now) ? now + 1 : 0;
   }
 
-  /** Applies `event` to the pair; true when its state changed (for `attempt`: this request is the half-open probe). */
-  record(providerId: string | number, model: string, event: BreakerEvent): boolean {
+  /**
+   * Applies `event` to the pair; true when its state changed. For `attempt`, true means this
+   * request is the half-open probe; with a shared store that is a promise, resolved once the
+   * probe is claimed across instances (false: another instance took it first; the pair then
+   * stays marked as probing here, and the request should go elsewhere).
+   */
+  record(providerId: string | number, model: string, event: BreakerEvent): boolean | Promise<boolean> {
     const key = pairKey(providerId, model);
     const before = this.#pairs.get(key);
+    if (event !== 'attempt' && this.#probeLocks.size > 0 && this.#probeLocks.delete(key)) this.#store.releaseLock(probeLock(key));
     if (!before && event !== 'failure') return false;
     const now = this.now();
-    const after = nextPairState(before, event, this.options, now);
-    if (after === before) return false;
-    if (after) this.#pairs.set(key, { ...after, providerId, model });
-    else this.#pairs.delete(key);
-    if (this.onStateChange) {
-      const name = stateName(after, now);
-      if (name !== stateName(before, now)) this.onStateChange(providerId, model, name);
-    }
-    return true;
+    const { options } = this;
+    if (nextPairState(before, event, options, now) === before) return false;
+    // Runs again on another instance's newer value when the shared store reports a conflict.
+    void this.#pairs.update(key, (current) => {
+      const next = nextPairState(current, event, options, now);
+      if (next === current) return current;
+      return next && { ...next, providerId, model };
+    });
+    if (this.onStateChange) this.#changed(key, this.#pairs.get(key), now, before);
+    if (event !== 'attempt' || !this.#store.shared) return true;
+    return this.#claimProbe(key, before!.cooldownMs);
   }
 
   report(): BreakerReport[] {
     const now = this.now();
-    return [...this.#pairs.values()].map((pair) => {
+    return [...this.#pairs.entries()].map(([, pair]) => {
       const report: BreakerReport = { provider_id: pair.providerId, model: pair.model, state: stateName(pair, now), consecutive_failures: pair.failures };
       if (pair.openUntil !== 0) report.open_until = new Date(pair.openUntil).toISOString();
       return report;
     });
   }
+
+  /** Stops listening to other instances' changes (the router's `close()`). */
+  close(): void {
+    this.#unsubscribe();
+  }
+
+  /** One probe across instances: a lock that expires after one cooldown, like the probe's deadline. */
+  async #claimProbe(key: string, ttlMs: number): Promise<boolean> {
+    let won: boolean;
+    try {
+      won = await this.#store.tryLock(probeLock(key), ttlMs);
+    } catch {
+      won = true; // a store that cannot answer is treated as having no other instance
+    }
+    if (won) this.#probeLocks.add(key);
+    return won;
+  }
+
+  /** Tells the listener when the pair's state name changed (`before`: the value this instance last saw). */
+  #changed(key: string, after: StoredPair | undefined, now: number, before = this.#seen.get(key)): void {
+    if (after) this.#seen.set(key, after);
+    else this.#seen.delete(key);
+    const name = stateName(after, now);
+    const pair = after ?? before;
+    if (pair && name !== stateName(before, now)) this.onStateChange!(pair.providerId, pair.model, name);
+  }
 }
+
+const probeLock = (key: string): string => `breaker-probe:${key}`;

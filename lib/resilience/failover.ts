@@ -46,10 +46,41 @@ export class FailoverPolicy {
     return provider && { model, candidates, provider, tried: new Set(), probe: undefined };
   }
 
-  /** Call as an attempt is sent to `state.provider`. */
-  attempting(state: FailoverState): void {
-    state.tried.add(state.provider);
-    if (this.deps.breakers.record(state.provider.id, state.model, 'attempt')) state.probe = state.provider;
+  /**
+   * Call before an attempt is sent to `state.provider`. Synchronous (undefined) but for one case:
+   * the attempt would be a half-open probe and the store is shared, so the probe must be claimed
+   * across instances first; await the promise, then read `state.provider` (a lost claim moves
+   * the request to another provider, as a probe in flight on this instance would).
+   */
+  attempting(state: FailoverState): Promise<void> | undefined {
+    const { provider } = state;
+    const probe = this.deps.breakers.record(provider.id, state.model, 'attempt');
+    if (probe === false || probe === true) {
+      this.#sending(state, provider, probe);
+      return undefined;
+    }
+    return this.#claimed(state, provider, probe);
+  }
+
+  async #claimed(state: FailoverState, provider: ResolvedProvider, claim: Promise<boolean>): Promise<void> {
+    if (await claim) {
+      this.#sending(state, provider, true);
+      return;
+    }
+    // Another instance probes this pair; it is marked as probing here now, so choosing again
+    // treats it as this instance's own probe in flight. Each pair can be lost once: this ends.
+    const next = this.#choose(state.model, state.candidates, undefined, state.tried);
+    if (!next || next === provider) {
+      this.#sending(state, provider, false); // nothing better: sent, not as the probe
+      return;
+    }
+    state.provider = next;
+    await this.attempting(state);
+  }
+
+  #sending(state: FailoverState, provider: ResolvedProvider, probe: boolean): void {
+    state.tried.add(provider);
+    if (probe) state.probe = provider;
   }
 
   /** Books the outcome of the attempt numbered `attempt` (1-based) and says what to do next. */

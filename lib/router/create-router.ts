@@ -20,6 +20,7 @@ import { WeightedRoundRobin } from '../registry/weighted-round-robin.js';
 import { CircuitBreakers } from '../resilience/breaker.js';
 import { FailoverPolicy } from '../resilience/failover.js';
 import { HealthMarks } from '../resilience/health-marks.js';
+import { RateLimiter } from '../limits/rate-limiter.js';
 import { nonNegativeMs } from '../util/option-checks.js';
 import { clientAuth } from './client-auth.js';
 import { hostParserWarning } from './config-warnings.js';
@@ -80,11 +81,13 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
   const observesEnd = metrics !== undefined || tracing !== undefined || hooks.onFinish !== undefined;
   const finish = requestFinisher({ logger: config.logger, onFinish: hooks.onFinish, logFields, metrics });
   const log = observesEnd || (config.logRequests && logFields !== undefined) ? [routerRequestWatcher(finish, config.logRequests)] : config.logRequests ? [routerRequestLogger(config.logger)] : [];
+  const { store } = config;
   // The latest provider index, to name the provider (its key) of a breaker that changed state.
   let latest: ProviderIndex | undefined;
   const onBreakerChange = metrics && ((id: string | number, model: string, state: CircuitState) => metrics.circuitState(latest?.byId(id)?.key ?? String(id), model, state));
-  const breakers = new CircuitBreakers(config.breaker, Date.now, onBreakerChange);
-  const health = new HealthMarks(config.health.staleMs);
+  const breakers = new CircuitBreakers(config.breaker, Date.now, onBreakerChange, store);
+  const health = new HealthMarks(config.health.staleMs, Date.now, store);
+  const limiter = config.limits && new RateLimiter(config.limits, store, config.apiKeys !== undefined, config.logger);
   const shutdown = new Shutdown();
   // Registry failures become the API's 503 (or 500) wherever the index is needed.
   const index = async () => {
@@ -100,7 +103,7 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
     retryOnStatus: config.retry.onStatus,
     failover: new FailoverPolicy({ retry: config.retry, breakers, health, selector: new WeightedRoundRobin() }),
     shutdown,
-    readUsage: config.logRequests || observesEnd,
+    readUsage: config.logRequests || observesEnd || config.limits?.readsTokens === true,
     observer: new ProxyObserver({ logger: config.logger, metrics, tracing, hooks, shutdown, stopped: PROXY_CLOSED }),
     includeUsageInStreams: config.observe.includeUsageInStreams,
     onHostParsedBody: hostParserWarning(config.logger),
@@ -120,17 +123,19 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
       next();
     };
     const auth = config.apiKeys === undefined ? [] : [clientAuth(config.apiKeys, config.logger, api)];
+    const limit = limiter ? [limiter.middleware(api)] : [];
     for (const route of api.routes) {
       const handler = route.kind === 'proxy' ? createProxyHandler(proxyConfig, api, route) : localHandler(api, route, index);
       const entry = (table[route.path] ??= { methods: {}, otherwise: (_req, _res, next) => next() });
-      entry.methods[route.method] = chain([...log, begin, ...auth, wrap(handler)]);
+      // Rate limits count the proxied calls, not the router's own answers (the model list).
+      entry.methods[route.method] = chain([...log, begin, ...auth, ...(route.kind === 'proxy' ? limit : []), wrap(handler)]);
       const allow = Object.keys(entry.methods).join(', ') + (entry.methods.GET ? ', HEAD' : '');
       entry.otherwise = chain([...log, methodNotAllowed(api, allow)]);
     }
   }
   router.use(routes(table));
 
-  const closeHealth = mountHealth(router, config, log, breakers, health, metrics);
+  const closeHealth = mountHealth(router, config, log, breakers, health, store, metrics);
 
   // Unknown paths under a prefix the host gave us get an OpenAI-shaped 404, not Express's HTML;
   // mounted at the root, only our own namespaces do, so the host's later routes still work.
@@ -165,6 +170,8 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
     closed ??= (async () => {
       await shutdown.close(graceMs);
       await closeHealth();
+      breakers.close();
+      await config.closeStore();
       await config.closeTransport();
     })();
     return closed;

@@ -1,6 +1,8 @@
 /**
  * Health wiring: the admin routes (when `adminKey` is set), background checks (when
  * `health.intervalMs` is set), and both feeding their results to the breakers that steer routing.
+ * Through a shared store, one instance probes per interval (a lock) and every instance steers by
+ * its results and shows its reports.
  */
 import type { RequestHandler, Router } from 'express';
 import { HealthCheckService } from '../health/service.js';
@@ -8,6 +10,7 @@ import type { ProviderHealthReport } from '../health/types.js';
 import type { ProxyMetrics } from '../metrics/types.js';
 import type { CircuitBreakers } from '../resilience/breaker.js';
 import type { HealthMarks } from '../resilience/health-marks.js';
+import type { StateStore } from '../state/types.js';
 import { createHealthRouter } from './health-router.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -24,15 +27,34 @@ function pairReport(breakers: CircuitBreakers, health: HealthMarks) {
   return [...pairs.values()];
 }
 
+/** The lock the background prober of an interval holds (shared by every instance of a store). */
+export const HEALTH_PROBER_LOCK = 'health-prober';
+
+/**
+ * The prober's lock lasts a little less than the interval, so the instance that probes keeps
+ * probing on its next tick (the lock it took has just expired), and another instance takes over
+ * within an interval of it going away; rounds never start closer than this apart.
+ */
+export const proberLockMs = (intervalMs: number): number => intervalMs - Math.min(intervalMs / 10, 1000);
+
 /** Returns what the router's `close()` awaits. `metrics` hears every health result. */
-export function mountHealth(router: Router, config: ResolvedOptions, log: RequestHandler[], breakers: CircuitBreakers, health: HealthMarks, metrics?: ProxyMetrics): () => Promise<void> {
+export function mountHealth(
+  router: Router,
+  config: ResolvedOptions,
+  log: RequestHandler[],
+  breakers: CircuitBreakers,
+  health: HealthMarks,
+  store: StateStore,
+  metrics?: ProxyMetrics,
+): () => Promise<void> {
   const { intervalMs } = config.health;
   if (config.adminKey === undefined && intervalMs === undefined) {
     return async () => {};
   }
-  const latest = new Map<string, ProviderHealthReport>();
+  // The latest report per provider, whichever instance checked it.
+  const latest = store.records<ProviderHealthReport>('health-reports');
   const onReport = (report: ProviderHealthReport): void => {
-    latest.set(String(report.provider_id), report);
+    void latest.update(String(report.provider_id), () => report);
     for (const model of report.models) {
       health.mark(report.provider_id, model.model, model.status === 'healthy');
       metrics?.providerHealth(report.provider_key, model.model, model.status === 'healthy');
@@ -42,16 +64,24 @@ export function mountHealth(router: Router, config: ResolvedOptions, log: Reques
   // every background round (a round whose list() hangs ends, is logged, and the next one runs).
   const service = new HealthCheckService({ providers: config.providers, index: config.index, transport: config.transport, logger: config.logger, onReport });
   if (config.adminKey !== undefined) {
-    const status = () => ({ providers: [...latest.values()], breakers: pairReport(breakers, health) });
+    const status = () => ({ providers: [...latest.entries()].map(([, report]) => report), breakers: pairReport(breakers, health) });
     router.use(createHealthRouter({ service, adminKey: config.adminKey, before: log, status }));
   }
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   if (intervalMs !== undefined) {
+    const lockMs = proberLockMs(intervalMs);
+    const probe = () => service.checkProviders({ maxConcurrent: config.health.maxConcurrent, timeoutMs: config.health.timeoutMs });
+    // Only a shared store has other instances to take turns with.
+    const round = !store.shared
+      ? probe
+      : async (): Promise<unknown> => {
+          if (!(await store.tryLock(HEALTH_PROBER_LOCK, lockMs))) return undefined; // another instance probes this interval
+          return probe();
+        };
     const check = (): void => {
       if (running) return; // a slow check is never stacked on another
-      running = service
-        .checkProviders({ maxConcurrent: config.health.maxConcurrent, timeoutMs: config.health.timeoutMs })
+      running = round()
         .catch((error: unknown) => {
           try {
             config.logger.log('error', 'background health check failed', { error: error instanceof Error ? error.message : String(error) });

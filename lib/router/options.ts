@@ -27,6 +27,10 @@ import type { ProviderConfig, ProviderRegistry } from '../registry/types.js';
 import type { ProxyTimeouts } from '../proxy/timeouts.js';
 import type { BreakerOptions } from '../resilience/breaker.js';
 import type { RetryOptions } from '../resilience/retry.js';
+import type { RateLimitOptions, ResolvedLimits } from '../limits/options.js';
+import { resolveLimits } from '../limits/options.js';
+import { MemoryStore } from '../state/memory-store.js';
+import type { StateStore } from '../state/types.js';
 import type { LlmProxyHooks, LogFieldsFunction } from '../observe/hooks.js';
 import type { MetricsOptions, Observability, TracingOptions, UsageOptions } from '../observe/options.js';
 import { checkObservability } from '../observe/options.js';
@@ -87,6 +91,15 @@ export interface LlmProxyOptions {
    */
   registryTimeoutMs?: number | undefined;
   /**
+   * Where breakers, health marks, the latest health reports, locks and rate-limit counters live.
+   * Default: a `MemoryStore` (this process only). Several instances behind a load balancer share
+   * them through `createRedisStore({ client })` from `express-llm-proxy/redis`. `close()` leaves a
+   * store you pass open.
+   */
+  store?: StateStore | undefined;
+  /** Rate limits per client over a sliding 60 s window, counted in `store`. Default: none. */
+  limits?: RateLimitOptions | undefined;
+  /**
    * Prometheus metrics in your prom-client `registry` and/or the OpenTelemetry GenAI metrics on
    * your `meter` (see "Observability" in the README). prom-client is loaded only when set. Default: none.
    */
@@ -143,7 +156,7 @@ const PROVIDER_KEYS = {
 /**
  * Every key the router's options accept, in one place: an unknown key throws at construction
  * (`checkKeys`). A new option is one line here; TypeScript insists on every key of the option
- * types. Some are options of work still being merged (`responses`, `store`, `limits`, `metrics`,
+ * types. Some are options of work still being merged (`responses`, `metrics`,
  * `tracing`, `hooks`, `logFields`, `usage`).
  */
 export const OPTION_KEYS = {
@@ -164,7 +177,7 @@ export const OPTION_KEYS = {
   registryTimeoutMs: true,
   responses: { maxRemembered: true, rememberMs: true },
   store: true,
-  limits: { requestsPerMinute: true, tokensPerMinute: true, key: true, forKey: true, failClosed: true },
+  limits: { requestsPerMinute: true, tokensPerMinute: true, key: true, forKey: true, failClosed: true } satisfies KeysOf<RateLimitOptions>,
   metrics: { registry: true, meter: true } satisfies KeysOf<MetricsOptions>,
   tracing: { tracer: true } satisfies KeysOf<TracingOptions>,
   hooks: { onRequest: true, onResponse: true, onFinish: true } satisfies KeysOf<LlmProxyHooks>,
@@ -208,6 +221,10 @@ export interface ResolvedOptions {
   breaker: BreakerOptions;
   health: { intervalMs: number | undefined; timeoutMs: number; maxConcurrent: number; staleMs: number };
   registryTimeoutMs: number;
+  store: StateStore;
+  /** Closes the store when the router made it. */
+  closeStore: () => Promise<void>;
+  limits: ResolvedLimits | undefined;
   /** Metrics, tracing, hooks, log fields and usage options, their recorders created. */
   observe: Observability;
 }
@@ -305,6 +322,20 @@ function resolveTransport(options: LlmProxyOptions): { transport: UpstreamTransp
   return { transport: own, closeTransport: () => own.close() };
 }
 
+const STORE_METHODS = ['records', 'tryLock', 'releaseLock', 'remember', 'recall', 'recallRemote', 'hit', 'charge', 'close'] as const;
+
+function resolveStore(store: unknown): { store: StateStore; closeStore: () => Promise<void> } {
+  if (store === undefined) {
+    const own = new MemoryStore();
+    return { store: own, closeStore: () => own.close() };
+  }
+  const s = store as Partial<Record<string, unknown>> | null;
+  if (typeof s !== 'object' || s === null || !STORE_METHODS.every((method) => typeof s[method] === 'function')) {
+    throw new InvalidOptionError('store', 'must be a StateStore: new MemoryStore(), or createRedisStore({ client }) from express-llm-proxy/redis');
+  }
+  return { store: store as StateStore, closeStore: async () => {} };
+}
+
 function defaultLogger(): LogSink {
   return winston.createLogger({
     level: 'info',
@@ -358,18 +389,21 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
       staleMs: positiveMs(health.staleMs, 'health.staleMs', DEFAULT_HEALTH.staleMs),
     },
     registryTimeoutMs,
+    limits: resolveLimits(options.limits),
   };
-  // Sockets, and metrics in the host's registry, only once every option has passed, so a bad
-  // option leaves nothing behind. Creating the metrics comes last: it fails on a registry that
-  // holds another metric of one of our names.
+  // Sockets and a store only once every option has passed, so a bad option leaves nothing behind;
+  // metrics in the host's registry last: creating them fails on a registry that holds another
+  // metric of one of our names, and then what was made is closed again.
+  const store = resolveStore(options.store);
   const transport = resolveTransport(options);
   let observability: Observability;
   try {
     observability = observe();
   } catch (error) {
     void transport.closeTransport();
+    void store.closeStore();
     throw error;
   }
   warnAboutConfig(options, logger);
-  return { ...resolved, ...transport, observe: observability };
+  return { ...resolved, ...store, ...transport, observe: observability };
 }

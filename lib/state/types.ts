@@ -41,8 +41,8 @@ export interface SharedRecords<T> {
 
 /** Limits over a sliding 60 s window; an absent limit is not counted. */
 export interface RateLimits {
-  requestsPerMinute?: number;
-  tokensPerMinute?: number;
+  requestsPerMinute?: number | undefined;
+  tokensPerMinute?: number | undefined;
 }
 
 export interface RateLimitUsage {
@@ -62,6 +62,12 @@ export type RateLimitDecision =
   | { unavailable: true; allowed?: undefined; requests?: undefined; tokens?: undefined };
 
 export interface StateStore {
+  /**
+   * True when other router instances see this store's state (the Redis store). A breaker's
+   * half-open probe is then claimed with `tryLock`, so that one instance probes, not each; a
+   * store only this process sees needs no claim (its local transition is the whole truth).
+   */
+  readonly shared?: boolean;
   /** The namespace's records; the same object for the same name. Values must be JSON-serialisable. */
   records<T>(namespace: string): SharedRecords<T>;
   /**

@@ -6,7 +6,27 @@ import { HealthMarks } from '../../../lib/resilience/health-marks.js';
 import type { RetryOptions } from '../../../lib/resilience/retry.js';
 import { resolveProviders } from '../../../lib/registry/validate.js';
 import { WeightedRoundRobin } from '../../../lib/registry/weighted-round-robin.js';
+import { MemoryStore } from '../../../lib/state/memory-store.js';
 import { clock } from '../../kit/clock.js';
+
+/** A store that says it is shared; `grant` says whether this instance wins a probe's lock. */
+class SharedStub extends MemoryStore {
+  readonly shared = true;
+  grant = true;
+  override tryLock(): Promise<boolean> {
+    return Promise.resolve(this.grant);
+  }
+}
+
+/** Breakers on a shared store, with a, b and c open and their cooldowns over. */
+function halfOpen(retry: Partial<RetryOptions> = {}) {
+  const time = clock();
+  const store = new SharedStub();
+  const breakers = new CircuitBreakers({ failureThreshold: 1, cooldownMs: 1000, maxCooldownMs: 4000 }, time.now, undefined, store);
+  const health = new HealthMarks(60_000, time.now, store);
+  const policy = new FailoverPolicy({ retry: { ...RETRY, ...retry }, breakers, health, selector: new WeightedRoundRobin(), now: time.now });
+  return { time, store, breakers, health, policy };
+}
 
 const [a, b, c] = resolveProviders(['a', 'b', 'c'].map((key, i) => ({ id: i + 1, key, baseUrl: `http://${key}.test/v1`, models: { m: `${key}-m` } })));
 const RETRY: RetryOptions = { maxAttempts: 3, onStatus: [429, 502, 503, 504], sameProvider: false, baseDelayMs: 100, maxDelayMs: 1000 };
@@ -128,5 +148,50 @@ describe('FailoverPolicy', () => {
     const state = policy.start('m', [a])!;
     run(policy, state, [{ type: 'answer', status: 200 }]);
     expect(health.isUnhealthy(a.id, 'm')).toBe(false);
+  });
+
+  it('stays synchronous on a shared store but for claiming a half-open probe', async () => {
+    const { policy, breakers, time, store } = halfOpen();
+    const closed = policy.start('m', [a, b])!;
+    expect(policy.attempting(closed)).toBeUndefined(); // the common path: nothing to await
+    breakers.record(a.id, 'm', 'failure');
+    time.advance(1000);
+    const probe = policy.start('m', [a])!;
+    const claim = policy.attempting(probe);
+    expect(claim).toBeInstanceOf(Promise);
+    await claim;
+    expect(probe.provider).toBe(a);
+    expect(probe.probe).toBe(a);
+    expect([...probe.tried]).toEqual([a]);
+    store.grant = false; // (a's probe is live now: nothing more to claim for it)
+    expect(policy.attempting(policy.start('m', [a])!)).toBeUndefined();
+  });
+
+  it('moves a request whose probe claim another instance won to a closed provider, never sending to the lost pair', async () => {
+    const { policy, breakers, time, store } = halfOpen();
+    store.grant = false;
+    breakers.record(a.id, 'm', 'failure');
+    time.advance(1000);
+    const state = { ...policy.start('m', [a, b])!, provider: a }; // a's turn in the rotation, half-open
+    await policy.attempting(state);
+    expect(state.provider).toBe(b);
+    expect([...state.tried]).toEqual([b]); // a was never sent to
+    expect(state.probe).toBeUndefined();
+    expect(breakers.availableAt(a.id, 'm')).toBe(time.now() + 1); // probing elsewhere: skipped here too
+  });
+
+  it('after lost claims and nothing usable, sends to the pair that recovers soonest, not as the probe (as when all cool down)', async () => {
+    const { policy, breakers, time, store } = halfOpen();
+    store.grant = false;
+    breakers.record(a.id, 'm', 'failure');
+    breakers.record(b.id, 'm', 'failure');
+    time.advance(1000);
+    breakers.record(c.id, 'm', 'failure'); // c open for one more cooldown
+    const state = { ...policy.start('m', [a, b, c])!, provider: a };
+    await policy.attempting(state); // a lost, then b lost, then a again: probing elsewhere, sooner than c
+    expect(state.provider).toBe(a);
+    expect([...state.tried]).toEqual([a]);
+    expect(state.probe).toBeUndefined();
+    expect(breakers.availableAt(b.id, 'm')).toBe(time.now() + 1);
   });
 });

@@ -6,6 +6,7 @@ import { DEFAULT_BODY_LIMIT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUTS } from
 import { createLlmProxyRouter } from '../../../lib/index.js';
 import type { LlmProxyOptions } from '../../../lib/index.js';
 import { parseByteSize, resolveOptions } from '../../../lib/router/options.js';
+import { MemoryStore } from '../../../lib/state/memory-store.js';
 
 const providers = [{ id: 1, key: 'p', baseUrl: 'http://127.0.0.1:1/v1', models: { m: 'm' } }];
 const quiet = { log: () => undefined };
@@ -56,6 +57,15 @@ describe('createLlmProxyRouter options', () => {
     ['maxResponseBytes: -1', { providers, maxResponseBytes: -1 }, 'maxResponseBytes'],
     ['registryTimeoutMs: 0', { providers, registryTimeoutMs: 0 }, 'registryTimeoutMs'],
     ["registryTimeoutMs: '10s'", { providers, registryTimeoutMs: '10s' }, 'registryTimeoutMs'],
+    ['store as a string', { providers, store: 'redis://localhost' }, 'store'],
+    ['store without hit()', { providers, store: { records: () => undefined, tryLock: () => undefined } }, 'store'],
+    ['limits as a number', { providers, limits: 100 }, 'limits'],
+    ['limits.requestsPerMinute: 0', { providers, limits: { requestsPerMinute: 0 } }, 'limits.requestsPerMinute'],
+    ['limits.requestsPerMinute: 1.5', { providers, limits: { requestsPerMinute: 1.5 } }, 'limits.requestsPerMinute'],
+    ["limits.tokensPerMinute: '1k'", { providers, limits: { tokensPerMinute: '1k' } }, 'limits.tokensPerMinute'],
+    ["limits.key: 'ip'", { providers, limits: { requestsPerMinute: 1, key: 'ip' } }, 'limits.key'],
+    ['limits.forKey as an object', { providers, limits: { forKey: { a: { requestsPerMinute: 1 } } } }, 'limits.forKey'],
+    ["limits.failClosed: 'yes'", { providers, limits: { requestsPerMinute: 1, failClosed: 'yes' } }, 'limits.failClosed'],
   ])('rejects %s', (_name, options, option) => {
     const error = thrownBy(() => createLlmProxyRouter(options as LlmProxyOptions));
     expect(error).toMatchObject({ name: 'InvalidOptionError', code: 'invalid_option', option });
@@ -67,6 +77,7 @@ describe('createLlmProxyRouter options', () => {
       createLlmProxyRouter({ providers, logger: quiet }),
       createLlmProxyRouter({ providers: { list: async () => providers }, logger: quiet, apiKeys: (key) => key === 'k', bodyLimit: '1.5mb', timeouts: { requestMs: 1 } }),
       createLlmProxyRouter({ providers, logger: quiet, apiKeys: ['a', 'b'], adminKey: 'admin', heartbeatMs: 0, bodyLimit: 1024, fetch: globalThis.fetch }),
+      createLlmProxyRouter({ providers, logger: quiet, store: new MemoryStore(), limits: { requestsPerMinute: 60, tokensPerMinute: 10_000, key: () => 'k', forKey: () => undefined, failClosed: true } }),
     ];
     for (const router of routers) {
       expect(typeof router).toBe('function');
@@ -131,5 +142,34 @@ describe('parseByteSize', () => {
     ['1gb', 1024 ** 3],
   ])('%p is %p bytes', (value, bytes) => {
     expect(parseByteSize(value, 'bodyLimit')).toBe(bytes);
+  });
+});
+
+describe('store and limits options', () => {
+  it('defaults to a memory store of its own (closed with the router) and no limits', async () => {
+    const config = resolveOptions({ providers, logger: quiet });
+    expect(config.store).toBeInstanceOf(MemoryStore);
+    expect(config.store.shared).toBeFalsy();
+    expect(config.limits).toBeUndefined();
+    await config.closeTransport();
+  });
+
+  it('leaves a store the host passed open on close()', async () => {
+    const store = new MemoryStore();
+    let closed = false;
+    store.close = async () => {
+      closed = true;
+    };
+    const router = createLlmProxyRouter({ providers, logger: quiet, store });
+    await router.close();
+    expect(closed).toBe(false);
+  });
+
+  it('reads usage from answers only when a token limit may apply', async () => {
+    const resolved = (limits: LlmProxyOptions['limits']) => resolveOptions({ providers, logger: quiet, limits }).limits;
+    expect(resolved({ requestsPerMinute: 10 })?.readsTokens).toBe(false);
+    expect(resolved({ tokensPerMinute: 10 })?.readsTokens).toBe(true);
+    expect(resolved({ forKey: () => ({ tokensPerMinute: 5 }) })?.readsTokens).toBe(true);
+    expect(resolved({ requestsPerMinute: 10, tokensPerMinute: 20 })).toMatchObject({ defaults: { requestsPerMinute: 10, tokensPerMinute: 20 }, failClosed: false });
   });
 });
