@@ -27,7 +27,7 @@ import { hostParserWarning } from './config-warnings.js';
 import type { Route } from './dispatch.js';
 import { chain, routeParams, routes } from './dispatch.js';
 import { mountHealth } from './mount-health.js';
-import type { ProviderIndex } from '../registry/provider-index.js';
+import { ProviderIndex } from '../registry/provider-index.js';
 import type { CircuitState } from '../metrics/types.js';
 import type { LlmProxyOptions } from './options.js';
 import { resolveOptions } from './options.js';
@@ -82,8 +82,10 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
   const finish = requestFinisher({ logger: config.logger, onFinish: hooks.onFinish, logFields, metrics });
   const log = observesEnd || (config.logRequests && logFields !== undefined) ? [routerRequestWatcher(finish, config.logRequests)] : config.logRequests ? [routerRequestLogger(config.logger)] : [];
   const { store } = config;
-  // The latest provider index, to name the provider (its key) of a breaker that changed state.
-  let latest: ProviderIndex | undefined;
+  // The latest provider index, to name the provider (its key) of a breaker that changed state,
+  // here or on another instance; a fixed list is known from the start, a registry's once read.
+  const fixed = Array.isArray(config.providers) ? config.index() : undefined;
+  let latest: ProviderIndex | undefined = fixed instanceof ProviderIndex ? fixed : undefined;
   const onBreakerChange = metrics && ((id: string | number, model: string, state: CircuitState) => metrics.circuitState(latest?.byId(id)?.key ?? String(id), model, state));
   const breakers = new CircuitBreakers(config.breaker, Date.now, onBreakerChange, store);
   const health = new HealthMarks(config.health.staleMs, Date.now, store);
