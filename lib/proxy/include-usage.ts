@@ -45,8 +45,12 @@ function lastOptionValue(raw: string): number {
   return found;
 }
 
-/** `raw` with `text` put in at `at`, or with `[at, end)` replaced by it. */
-const splice = (raw: string, at: number, text: string, end = at): string => raw.slice(0, at) + text + raw.slice(end);
+/** Replace `[at, end)` of the raw text with `text` (an insertion when `end === at`). */
+interface Change {
+  at: number;
+  end: number;
+  text: string;
+}
 
 /**
  * The body to send upstream: `body` itself when it already says whether to include usage (or
@@ -56,17 +60,41 @@ export function withStreamUsage(body: JsonBody): JsonBody {
   const options = body.parsed.stream_options;
   if (options !== undefined && options !== null && !(isObject(options) && options.include_usage === undefined)) return body;
   const parsed = { ...body.parsed, stream_options: { ...(isObject(options) ? options : {}), include_usage: true } };
-  const raw = (body.raw !== undefined && edit(body.raw, options)) || JSON.stringify(parsed);
-  return { bytes: Buffer.from(raw), raw, parsed, hostParsed: body.hostParsed, modelSpan: undefined };
+  const { raw } = body;
+  const change = raw === undefined ? undefined : changeOf(raw, options);
+  if (raw === undefined || change === undefined) {
+    const text = JSON.stringify(parsed);
+    return { bytes: Buffer.from(text), raw: text, parsed, hostParsed: body.hostParsed, modelSpan: undefined };
+  }
+  return { bytes: edited(body.bytes, raw, change), raw: raw.slice(0, change.at) + change.text + raw.slice(change.end), parsed, hostParsed: body.hostParsed, modelSpan: shifted(body.modelSpan, change) };
 }
 
-/** The edited text, or undefined when the value to edit is not where the parse says (not expected). */
-function edit(raw: string, options: unknown): string | undefined {
-  if (options === undefined) return splice(raw, raw.indexOf('{') + 1, `${OPTION},`);
+/** The edit, or undefined when the value to edit is not where the parse says (not expected). */
+function changeOf(raw: string, options: unknown): Change | undefined {
+  if (options === undefined) {
+    const at = raw.indexOf('{') + 1;
+    return { at, end: at, text: `${OPTION},` };
+  }
   const at = lastOptionValue(raw);
   if (at === -1) return undefined;
-  if (options === null) return raw.startsWith('null', at) ? splice(raw, at, `{${FIELD}}`, at + 4) : undefined;
+  if (options === null) return raw.startsWith('null', at) ? { at, end: at + 4, text: `{${FIELD}}` } : undefined;
   if (raw.charCodeAt(at) !== 0x7b) return undefined;
   const inside = skipSpace(raw, at + 1);
-  return splice(raw, at + 1, raw.charCodeAt(inside) === 0x7d ? FIELD : `${FIELD},`);
+  return { at: at + 1, end: at + 1, text: raw.charCodeAt(inside) === 0x7d ? FIELD : `${FIELD},` };
+}
+
+/** The body's bytes with the change applied, copying the client's bytes rather than encoding the text again. */
+function edited(bytes: Buffer | undefined, raw: string, change: Change): Buffer {
+  if (bytes === undefined) return Buffer.from(raw.slice(0, change.at) + change.text + raw.slice(change.end));
+  // `bytes` is exactly `raw` in UTF-8 (read-body checks it), so offsets translate by byte length.
+  const at = Buffer.byteLength(raw.slice(0, change.at));
+  const end = at + Buffer.byteLength(raw.slice(change.at, change.end));
+  return Buffer.concat([bytes.subarray(0, at), Buffer.from(change.text), bytes.subarray(end)]);
+}
+
+/** The model's span after the change (never inside it: the change is at the start or inside `stream_options`). */
+function shifted(span: JsonBody['modelSpan'], change: Change): JsonBody['modelSpan'] {
+  if (!span || span.start < change.end) return span;
+  const by = change.text.length - (change.end - change.at);
+  return { start: span.start + by, end: span.end + by };
 }

@@ -1,7 +1,7 @@
 /** `withStreamUsage`: asks for the usage chunk by a byte-level edit, and leaves alone a body that already says. */
 import type { JsonBody } from '../../../lib/http/read-body.js';
 import { withStreamUsage } from '../../../lib/proxy/include-usage.js';
-import { upstreamBody } from '../../../lib/proxy/rewrite-model.js';
+import { modelSpan, topLevelModelSpan, upstreamBody } from '../../../lib/proxy/rewrite-model.js';
 
 const body = (raw: string): JsonBody => ({ bytes: Buffer.from(raw), raw, parsed: JSON.parse(raw) as Record<string, unknown> });
 
@@ -45,5 +45,24 @@ describe('withStreamUsage', () => {
     const sent = withStreamUsage(body('{"model":"client-name","stream":true}'));
     expect(upstreamBody(sent, 'upstream-name').toString()).toBe('{"stream_options":{"include_usage":true},"model":"upstream-name","stream":true}');
     expect(upstreamBody(sent, 'client-name')).toBe(sent.bytes);
+  });
+
+  it.each([
+    ['inserted at the start', '{"model":"m","messages":[{"content":"café 😀 ü"}]}'],
+    ['inside stream_options after multi-byte text', '{"messages":[{"content":"café 😀"}],"model":"m","stream_options":{"x":"ü"}}'],
+    ['replacing a null after multi-byte text', '{"messages":[{"content":"😀😀"}],"stream_options":null,"model":"m"}'],
+  ])('the bytes are the edited text in UTF-8, copied from the client\u2019s bytes (%s)', (_name, raw) => {
+    const sent = withStreamUsage(body(raw));
+    expect(sent.bytes!.equals(Buffer.from(sent.raw!))).toBe(true);
+    expect(JSON.parse(sent.bytes!.toString()).stream_options.include_usage).toBe(true);
+  });
+
+  it('carries the model\u2019s span over, shifted, rather than scanning again', () => {
+    for (const raw of ['{"model":"m","stream":true}', '{"stream_options":{},"messages":[],"model":"m"}', '{"model":"m","stream_options":null}']) {
+      const original = body(raw);
+      modelSpan(original);
+      const sent = withStreamUsage(original);
+      expect(sent.modelSpan).toEqual(topLevelModelSpan(sent.raw!));
+    }
   });
 });
