@@ -13,6 +13,11 @@ export type { RateLimitOptions } from './limits/options.js';
 export { MemoryStore } from './state/index.js';
 export type { MemoryStoreOptions, RateLimitDecision, RateLimits, RateLimitUsage, RecordUpdate, SharedRecords, StateStore } from './state/index.js';
 
+// Observability: the hooks' events and the metrics/tracing/usage options.
+export type { FinishHookEntry, LlmProxyHooks, LogFieldsFunction, RequestHookEvent, RequestLogEntry, ResponseHookEvent } from './observe/hooks.js';
+export type { MetricsOptions, OtelMeter, OtelTracer, PrometheusRegistry, TracingOptions, UsageOptions } from './observe/options.js';
+export type { Usage } from './usage/types.js';
+
 // Transports: the default one (to pass your own undici dispatcher) and the fetch adapter.
 export * from './transport/index.js';
 // The SSE pipe and the request logger work on plain node:http as well.

@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import express from 'express';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import nodeFetch from 'node-fetch';
+import { Registry } from 'prom-client';
 import winston from 'winston';
 import { createLlmProxyRouter } from '../../dist/index.js';
 import { createRedisStore } from '../../dist/redis/index.js';
@@ -90,6 +91,10 @@ export const PROXIES = {
   'ours-log': {
     label: 'Express 5 + express-llm-proxy, undici transport, request logging on (winston JSON → null stream)',
     build: (upstream) => ours(upstream, { logRequests: true, logger: nullLogger() }),
+  },
+  'ours-metrics': {
+    label: 'Express 5 + express-llm-proxy, undici transport, Prometheus metrics (own Registry) and `usage.includeInStreams`, `logRequests: false`',
+    build: (upstream) => ours(upstream, { logRequests: false, metrics: { registry: new Registry() }, usage: { includeInStreams: true } }),
   },
   'ours-node-fetch': {
     label: 'Express 5 + express-llm-proxy, `fetch: nodeFetch` (node-fetch 3), `logRequests: false`',

@@ -113,4 +113,9 @@ export interface Api {
   readonly forwardHeaders?: readonly string[];
   /** Set when the upstream keeps state per response (see `ResponseAffinity`). */
   readonly affinity?: ResponseAffinity;
+  /**
+   * True when this API's streams carry usage only if the body asks with
+   * `stream_options.include_usage` (OpenAI chat and completions); `usage.includeInStreams` then asks.
+   */
+  readonly streamUsageOptIn?: boolean;
 }

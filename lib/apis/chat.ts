@@ -9,4 +9,5 @@ export const chatApi: Api = {
   errorBody: openAiErrorBody,
   streamTap: () => OPENAI_STREAM_TAP,
   usage: usageReaders.chat,
+  streamUsageOptIn: true,
 };

@@ -9,4 +9,5 @@ export const completionsApi: Api = {
   errorBody: openAiErrorBody,
   streamTap: () => OPENAI_STREAM_TAP,
   usage: usageReaders.completions,
+  streamUsageOptIn: true,
 };

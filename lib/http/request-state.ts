@@ -57,6 +57,15 @@ export interface RequestState {
   usage?: Usage;
   /** The log level when the status alone would give the wrong one. */
   logLevel?: 'info' | 'warn' | 'error';
+  /** Set when the router observes requests (metrics, tracing, hooks): told when the request is over. */
+  observation?: RequestObservationEnd;
+}
+
+/** What the end of a request tells its observation (see lib/observe/observer.ts). */
+export interface RequestObservationEnd {
+  /** True when some provider maps the model the client asked for (so it may label a metric). */
+  readonly modelServed: boolean;
+  ended(status: number, error: string | undefined, usage: Usage | undefined): void;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;

@@ -53,10 +53,14 @@ function pathOf(req: IncomingMessage): string {
   return url.slice(0, end);
 }
 
+/** The status a request ended with, as its log entry says: 499 when the client left first. */
+export function statusOf(res: ServerResponse, state: RequestState): number {
+  return state.status ?? (res.writableFinished ? res.statusCode : 499);
+}
+
 /** Builds the entry from the request's state once it is over. */
 export function buildLogEntry(req: IncomingMessage, res: ServerResponse, state: RequestState, endedAt: number) {
-  const completed = res.writableFinished;
-  const status = state.status ?? (completed ? res.statusCode : 499);
+  const status = statusOf(res, state);
   const meta: Record<string, unknown> = {
     method: req.method,
     path: pathOf(req),
@@ -125,7 +129,7 @@ function watchHeaders(res: ServerResponse, state: RequestState): void {
  * app.use(requestLogger({ logger: winston.createLogger({ transports: [new winston.transports.Console()] }) }));
  */
 export function requestLogger(options: RequestLoggerOptions): NodeMiddleware {
-  return loggerMiddleware(toLogSink(options?.logger, 'logger'), true);
+  return endWatcher(writeLog(toLogSink(options?.logger, 'logger')), true, false, true);
 }
 
 /**
@@ -134,18 +138,52 @@ export function requestLogger(options: RequestLoggerOptions): NodeMiddleware {
  * property to the response, which costs about 6 µs once Express has swapped the prototype.
  */
 export function routerRequestLogger(logger: LogSink): NodeMiddleware {
-  return loggerMiddleware(logger, false);
+  return endWatcher(writeLog(logger), true, false, false);
 }
 
-function loggerMiddleware(logger: LogSink, watchWriteHead: boolean): NodeMiddleware {
+/**
+ * What runs once a request is over, one event-loop turn after it ended. `logs` is true when this
+ * watcher writes the request's log entry (it logs, and no outer `requestLogger` already does).
+ */
+export type RequestEndHandler = (req: IncomingMessage, res: ServerResponse, state: RequestState, endedAt: number, logs: boolean) => void;
+
+/**
+ * The router's end-of-request watcher when more than the log wants to know (metrics, tracing,
+ * `onFinish`): `onEnd` runs for every request, `logs` telling it whether to log (`log`, and no
+ * outer `requestLogger` owns the request).
+ */
+export function routerRequestWatcher(onEnd: RequestEndHandler, log: boolean): NodeMiddleware {
+  return endWatcher(onEnd, log, true, false);
+}
+
+/** Writes one entry to `logger`; a sink that throws or rejects is contained. */
+export function writeLogEntry(logger: LogSink, entry: ReturnType<typeof buildLogEntry>): void {
+  try {
+    const result = logger.log(entry.level, entry.message, entry.meta);
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+      Promise.resolve(result).catch(() => {}); // an async sink's rejection is contained too
+    }
+  } catch {
+    // A logger that throws must never break the request path.
+  }
+}
+
+function writeLog(logger: LogSink): RequestEndHandler {
+  return (req, res, state, endedAt) => writeLogEntry(logger, buildLogEntry(req, res, state, endedAt));
+}
+
+function endWatcher(onEnd: RequestEndHandler, log: boolean, always: boolean, watchWriteHead: boolean): NodeMiddleware {
   return (req, res, next) => {
     const state = requestState(req);
-    if (state.logged) {
-      next(); // an outer requestLogger already owns this request
+    const logs = log && !state.logged; // else an outer requestLogger already owns this request
+    if (!logs && !always) {
+      next();
       return;
     }
-    state.logged = true;
-    if (watchWriteHead) watchHeaders(res, state);
+    if (logs) {
+      state.logged = true;
+      if (watchWriteHead) watchHeaders(res, state);
+    }
     const done = (): void => {
       res.removeListener('finish', done);
       res.removeListener('close', done);
@@ -155,13 +193,9 @@ function loggerMiddleware(logger: LogSink, watchWriteHead: boolean): NodeMiddlew
       // (stream_error, 499); build the entry once that bookkeeping has run.
       setImmediate(() => {
         try {
-          const { level, message, meta } = buildLogEntry(req, res, state, endedAt);
-          const result = logger.log(level, message, meta);
-          if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
-            Promise.resolve(result).catch(() => {}); // an async sink's rejection is contained too
-          }
+          onEnd(req, res, state, endedAt, logs);
         } catch {
-          // A logger that throws must never break the request path.
+          // Nothing that runs at the end of a request may break the request path.
         }
       });
     };

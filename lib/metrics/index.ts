@@ -7,5 +7,5 @@ export type { PrometheusMetricsOptions } from './prometheus.js';
 export { createOtelMetrics, GEN_AI_OPERATION } from './otel-metrics.js';
 export type { OtelMetricsOptions } from './otel-metrics.js';
 export { createTracing } from './tracing.js';
-export type { AttemptSpanAttributes, AttemptTrace, IncomingTraceHeaders, ProxyTracing, RequestSpanAttributes, RequestTrace, TracingOptions } from './tracing.js';
+export type { AttemptSpanAttributes, AttemptTrace, IncomingTraceHeaders, ProxyTracing, RequestSpanAttributes, RequestTrace, SpanUsage, TracingOptions } from './tracing.js';
 export type { CircuitState, FailoverEvent, ProxyMetrics, RequestFinishedEvent, UpstreamErrorEvent } from './types.js';

@@ -52,18 +52,20 @@ type Gauge = PromClient.Gauge<string>;
 type Histogram = PromClient.Histogram<string>;
 
 /**
+ * `option` names the option in errors (the router passes `metrics.registry`).
+ *
  * @example
  * const registry = new Registry();
  * const metrics = createPrometheusMetrics({ registry });
  * app.get('/metrics', async (_req, res) => res.type(registry.contentType).send(await registry.metrics()));
  */
-export function createPrometheusMetrics(options: PrometheusMetricsOptions): ProxyMetrics {
+export function createPrometheusMetrics(options: PrometheusMetricsOptions, option = 'registry'): ProxyMetrics {
   const registry = options?.registry;
   if (typeof registry?.registerMetric !== 'function' || typeof registry.getSingleMetric !== 'function') {
-    throw new InvalidOptionError('registry', 'must be a prom-client Registry');
+    throw new InvalidOptionError(option, 'must be a prom-client Registry');
   }
-  const prom = loadOptional<typeof PromClient>('prom-client', 'registry');
-  const get = (definition: Definition): unknown => existingOrNew(prom, registry, definition);
+  const prom = loadOptional<typeof PromClient>('prom-client', option);
+  const get = (definition: Definition): unknown => existingOrNew(prom, registry, definition, option);
   const requests = get(METRICS.requests) as Counter;
   const duration = get(METRICS.duration) as Histogram;
   const ttft = get(METRICS.ttft) as Histogram;
@@ -101,7 +103,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prox
 }
 
 /** Ours when already registered (checked by type, labels and buckets), else created in `registry` only. */
-function existingOrNew(prom: typeof PromClient, registry: Registry<RegistryContentType>, definition: Definition): unknown {
+function existingOrNew(prom: typeof PromClient, registry: Registry<RegistryContentType>, definition: Definition, option: string): unknown {
   const existing = registry.getSingleMetric(definition.name) as { type?: string; labelNames?: readonly string[]; upperBounds?: readonly number[] } | undefined;
   if (existing !== undefined) {
     const same =
@@ -109,7 +111,7 @@ function existingOrNew(prom: typeof PromClient, registry: Registry<RegistryConte
       sameList(existing.labelNames ?? [], definition.labelNames) &&
       (definition.buckets === undefined || sameList(existing.upperBounds ?? [], definition.buckets));
     if (!same) {
-      throw new InvalidOptionError('registry', `already has a metric named ${definition.name} that express-llm-proxy did not create (another type, labels or buckets)`);
+      throw new InvalidOptionError(option, `already has a metric named ${definition.name} that express-llm-proxy did not create (another type, labels or buckets)`);
     }
     return existing;
   }

@@ -12,58 +12,24 @@ import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
 import { InvalidOptionError } from '../errors/errors.js';
 import { loadOptional } from './load-optional.js';
 import { GEN_AI_OPERATION } from './otel-metrics.js';
+import type { AttemptTrace, IncomingTraceHeaders, ProxyTracing, RequestTrace } from './trace-types.js';
+
+export type { AttemptSpanAttributes, AttemptTrace, IncomingTraceHeaders, ProxyTracing, RequestSpanAttributes, RequestTrace, SpanUsage } from './trace-types.js';
 
 export interface TracingOptions {
   /** A Tracer from the host's TracerProvider, e.g. `trace.getTracer('express-llm-proxy')`. */
   tracer: Tracer;
 }
 
-export interface RequestSpanAttributes {
-  /** The API key (`chat`, `responses`, ...). */
-  api: string;
-  /** The client-facing model. */
-  model: string;
-  stream?: boolean;
-}
-
-/** Trace headers of the incoming request (node:http's `req.headers` fits). */
-export interface IncomingTraceHeaders {
-  traceparent?: string | string[];
-  tracestate?: string | string[];
-}
-
-export interface AttemptSpanAttributes {
-  /** The provider key tried. */
-  provider: string;
-}
-
-export interface AttemptTrace {
-  /** The `traceparent` header value for the upstream request; undefined when tracing records nothing and there is no parent. */
-  readonly traceparent: string | undefined;
-  /** The `tracestate` header value, when there is one. */
-  readonly tracestate: string | undefined;
-  /** Ends the attempt's span with the upstream's status (0 when none came) and an error code if it failed. */
-  end(status: number, error?: string): void;
-}
-
-export interface RequestTrace {
-  attempt(attributes: AttemptSpanAttributes): AttemptTrace;
-  /** Ends the request's span with the status the client got and an error code if it failed. */
-  end(status: number, error?: string): void;
-}
-
-export interface ProxyTracing {
-  startRequest(attributes: RequestSpanAttributes, incoming?: IncomingTraceHeaders): RequestTrace;
-}
-
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-|$)/;
 
-export function createTracing(options: TracingOptions): ProxyTracing {
+/** `option` names the option in errors (the router passes `tracing.tracer`). */
+export function createTracing(options: TracingOptions, option = 'tracer'): ProxyTracing {
   const tracer = options?.tracer;
   if (typeof tracer?.startSpan !== 'function') {
-    throw new InvalidOptionError('tracer', 'must be an OpenTelemetry Tracer (from @opentelemetry/api)');
+    throw new InvalidOptionError(option, 'must be an OpenTelemetry Tracer (from @opentelemetry/api)');
   }
-  const api = loadOptional<typeof OtelApi>('@opentelemetry/api', 'tracer');
+  const api = loadOptional<typeof OtelApi>('@opentelemetry/api', option);
 
   /** The request span's parent context. */
   function parentContext(incoming: IncomingTraceHeaders | undefined): Context {
@@ -87,13 +53,23 @@ export function createTracing(options: TracingOptions): ProxyTracing {
   return {
     startRequest(attributes, incoming): RequestTrace {
       const operation = Object.hasOwn(GEN_AI_OPERATION, attributes.api) ? GEN_AI_OPERATION[attributes.api] : attributes.api;
-      const common: Attributes = { 'gen_ai.operation.name': operation, 'gen_ai.request.model': attributes.model };
-      const requestAttributes: Attributes = attributes.stream === undefined ? common : { ...common, 'gen_ai.request.stream': attributes.stream };
-      const name = `${operation} ${attributes.model}`;
-      const span = tracer.startSpan(name, { kind: api.SpanKind.SERVER, attributes: requestAttributes }, parentContext(incoming));
+      // The attributes every span of the request carries; attempts copy them as they stand.
+      const requestAttributes: Attributes = { 'gen_ai.operation.name': operation };
+      if (attributes.model !== undefined) requestAttributes['gen_ai.request.model'] = attributes.model;
+      if (attributes.stream !== undefined) requestAttributes['gen_ai.request.stream'] = attributes.stream;
+      // The conventions' span name is `{operation} {model}`, or the operation alone while the model is unknown.
+      let name = attributes.model === undefined ? operation : `${operation} ${attributes.model}`;
+      const span = tracer.startSpan(name, { kind: api.SpanKind.SERVER, attributes: requestAttributes, startTime: attributes.startTime }, parentContext(incoming));
       const inside = api.trace.setSpan(api.context.active(), span);
       let ended = false;
       return {
+        setModel(model, stream): void {
+          name = `${operation} ${model}`;
+          requestAttributes['gen_ai.request.model'] = model;
+          if (stream !== undefined) requestAttributes['gen_ai.request.stream'] = stream;
+          span.updateName(name);
+          span.setAttributes(requestAttributes);
+        },
         attempt({ provider }): AttemptTrace {
           span.setAttribute('gen_ai.provider.name', provider); // the request's provider is its last attempt's
           const child = tracer.startSpan(name, { kind: api.SpanKind.CLIENT, attributes: { ...requestAttributes, 'gen_ai.provider.name': provider } }, inside);
@@ -110,9 +86,10 @@ export function createTracing(options: TracingOptions): ProxyTracing {
             },
           };
         },
-        end(status, error): void {
+        end(status, error, usage): void {
           if (ended) return;
           ended = true;
+          if (usage) span.setAttributes({ 'gen_ai.usage.input_tokens': usage.input_tokens, 'gen_ai.usage.output_tokens': usage.output_tokens });
           finish(span, status, error, 500); // a server span fails on 5xx: 4xx are the client's doing
         },
       };

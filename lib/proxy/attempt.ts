@@ -37,7 +37,8 @@ export interface AttemptInput {
   mayFailOver: (status: number) => boolean;
   /** Receives the call before it is sent, so the caller can abort it when the client leaves. */
   onCall: (call: UpstreamCall) => void;
-  onHeaders: () => void;
+  /** The upstream's response headers arrived (before its body is read). */
+  onHeaders: (upstream: UpstreamResponse) => void;
 }
 
 function isEventStream(headers: UpstreamResponse['headers']): boolean {
@@ -52,7 +53,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
   call.deadline(input.stream ? Math.min(input.requestMs, input.ttftMs) : input.requestMs, 'answer in time');
   try {
     const upstream = await call.send();
-    input.onHeaders();
+    input.onHeaders(upstream);
     const { status } = upstream;
     if (status >= 200 && status < 300 && isEventStream(upstream.headers)) {
       if (upstream.headers['content-encoding'] !== undefined) {

@@ -1,5 +1,6 @@
 /** What the proxy handlers need, resolved once by the router. */
 import type { LogSink } from '../logging/request-logger.js';
+import type { ProxyObserver } from '../observe/observer.js';
 import type { ProviderIndex } from '../registry/provider-index.js';
 import type { FailoverPolicy } from '../resilience/failover.js';
 import type { UpstreamTransport } from '../transport/types.js';
@@ -35,6 +36,10 @@ export interface ProxyConfig {
   readUsage: boolean;
   /** Which provider holds each response of a stateful API. */
   homes: ResponseHomes;
+  /** Metrics, tracing and hooks, told of each step. */
+  observer: ProxyObserver;
+  /** `usage.includeInStreams`: ask for the usage of streams of APIs that report it only when asked. */
+  includeUsageInStreams: boolean;
   /** Called when a host's body parser had read the request first (the router warns once). */
   onHostParsedBody?: () => void;
 }

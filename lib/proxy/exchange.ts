@@ -12,6 +12,7 @@ import { HttpError, openAiError } from '../errors/openai-error.js';
 import { ClientConnection } from '../http/client-connection.js';
 import type { RequestState } from '../http/request-state.js';
 import { requestState } from '../http/request-state.js';
+import type { RequestObservation } from '../observe/observer.js';
 import type { ResolvedProvider } from '../registry/types.js';
 import type { UsageReader } from '../usage/readers.js';
 import type { AttemptInput, AttemptResult } from './attempt.js';
@@ -37,6 +38,8 @@ const is2xx = (status: number): boolean => status >= 200 && status < 300;
 export class Exchange {
   readonly state: RequestState;
   readonly client: ClientConnection;
+  /** What metrics, tracing and hooks are told of this request (a shared no-op when nothing listens). */
+  readonly watch: RequestObservation;
   /** True once the router told the requests in flight to stop. */
   stopped = false;
   readonly #usage: UsageReader | undefined;
@@ -59,6 +62,7 @@ export class Exchange {
   ) {
     this.state = requestState(req);
     this.client = new ClientConnection(res);
+    this.watch = config.observer.request(req, api.name, this.state, this.client);
     this.#usage = config.readUsage && !followUp ? api.usage : undefined;
     this.#remembers = api.affinity !== undefined && !followUp;
   }
@@ -110,8 +114,9 @@ export class Exchange {
         this.#call = call;
         state.upstreamSentAt = call.sentAt;
       },
-      onHeaders: () => {
+      onHeaders: (upstream) => {
         state.upstreamHeadersAt = performance.now();
+        this.watch.responded(upstream);
       },
     });
     if (this.client.gone || (result.type === 'error' && result.classified.kind === 'client_disconnect')) return undefined;
@@ -131,14 +136,16 @@ export class Exchange {
     const { config } = this;
     const hooks = this.#remembers ? { responseId: (id: string) => config.homes.remember(id, provider.key) } : NO_HOOKS;
     const context = { api: this.api, usage: this.#usage, client: this.client, shutdown: config.shutdown, timeouts: config.timeouts, heartbeatMs: config.heartbeatMs, hooks };
-    return deliverStream(this.res, result, this.state, provider.key, context);
+    return this.watch.stream(deliverStream(this.res, result, this.state, provider.key, context), result.upstream.status);
   }
 
   /** Forwards a large 2xx body as it arrives (a cut-off leaves the client a truncated body). */
   async forward(result: Extract<AttemptResult, { type: 'forward' }>, provider: ResolvedProvider): Promise<void> {
     if (this.#remembers) this.#remember(result.upstream.status, firstBytes(result.head), provider);
     const cut = await forwardBody(this.res, result, this.state, provider.key, this.#usage);
-    if (cut !== undefined && !this.client.gone) this.state.errorKind = classifyError(cut).kind;
+    const kind = cut === undefined ? undefined : classifyError(cut).kind;
+    if (kind !== undefined && !this.client.gone) this.state.errorKind = kind;
+    this.watch.forwarded(result.upstream.status, kind);
   }
 
   /** Sends an answer read whole, or the classified network error in the API's envelope. */

@@ -42,7 +42,7 @@ export function createFollowUpHandler(config: ProxyConfig, api: Api, route: Foll
       state.provider = provider.key;
       state.attempts = 1;
       const query = route.keepQuery ? queryOf(req.url) : '';
-      const headers = upstreamHeaders(provider, state.requestId, forwardedHeaders(req, api.forwardHeaders));
+      const headers = exchange.watch.attempt(provider, 1, upstreamHeaders(provider, state.requestId, forwardedHeaders(req, api.forwardHeaders)));
       delete headers['content-type']; // nothing is sent
       const result = await exchange.attempt({
         method: route.method,
@@ -55,7 +55,10 @@ export function createFollowUpHandler(config: ProxyConfig, api: Api, route: Foll
       if (!result) return exchange.endWithoutAnswer();
       if (result.type === 'stream') await exchange.stream(result, provider);
       else if (result.type === 'forward') await exchange.forward(result, provider);
-      else exchange.answer(result, provider);
+      else {
+        exchange.watch.answered(result);
+        exchange.answer(result, provider);
+      }
     });
   };
 }

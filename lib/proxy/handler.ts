@@ -17,6 +17,7 @@ import type { AttemptOutcome } from '../resilience/failover.js';
 import type { AttemptResult } from './attempt.js';
 import type { ProxyConfig } from './config.js';
 import { Exchange } from './exchange.js';
+import { withStreamUsage } from './include-usage.js';
 import { modelSpan, upstreamBody } from './rewrite-model.js';
 import { forwardedHeaders, queryOf, withQuery } from './upstream-target.js';
 
@@ -63,10 +64,11 @@ function failedAttempt(state: RequestState, provider: string, result: Exclude<At
 export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRoute) {
   const { failover: policy } = config;
   const mayFailOver = (status: number): boolean => status >= 300 || config.retryOnStatus.includes(status);
+  const askUsage = config.includeUsageInStreams && api.streamUsageOptIn === true;
 
   return async function proxyHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const exchange = new Exchange(config, api, req, res);
-    const { state, client } = exchange;
+    const { state, client, watch } = exchange;
     await exchange.run(async () => {
       const body = await readJsonBody(req, config.bodyLimit);
       if (body.hostParsed) config.onHostParsedBody?.();
@@ -77,10 +79,13 @@ export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRo
       const continued = api.affinity?.continues(body.parsed);
       // Proxy routes belong to APIs that providers serve, never to `models`.
       const candidates = continued === undefined ? index.servedBy(api.name as ProviderApi, model) : await continuing(config, api, index, model, continued);
+      const admitted = watch.admit(body.parsed, model, stream, candidates.length > 0); // hooks.onRequest
+      if (admitted) await admitted;
       const failover = policy.start(model, candidates);
       if (!failover) throw modelNotFound(`The model \`${model}\` does not exist or is not served by any enabled provider`);
       const forwarded = forwardedHeaders(req, api.forwardHeaders);
       const query = route.keepQuery ? queryOf(req.url) : '';
+      const sent = askUsage && stream ? withStreamUsage(body) : body;
       try {
         for (let attempt = 1; !client.gone && !exchange.stopped; attempt++) {
           const claim = policy.attempting(failover); // a promise only to claim a shared half-open probe
@@ -96,8 +101,8 @@ export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRo
           const result = await exchange.attempt({
             method: route.method,
             url: withQuery(endpointUrl(provider, route.upstreamPath), query),
-            headers: upstreamHeaders(provider, state.requestId, forwarded),
-            body: upstreamBody(body, upstreamModel),
+            headers: watch.attempt(provider, attempt, upstreamHeaders(provider, state.requestId, forwarded)),
+            body: upstreamBody(sent, upstreamModel),
             stream,
             mayFailOver,
           });
@@ -109,8 +114,10 @@ export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRo
           }
           const decision = policy.decide(outcomeOf(result), attempt, failover);
           if (result.type === 'forward') return await exchange.forward(result, provider);
+          watch.answered(result);
           if (decision.action === 'deliver') return exchange.answer(result, provider);
           failedAttempt(state, provider.key, result);
+          if (decision.action === 'switch') watch.failover();
           if (decision.action === 'wait' && !(await client.wait(decision.ms))) break;
         }
         exchange.endWithoutAnswer();

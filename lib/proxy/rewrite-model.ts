@@ -33,13 +33,14 @@ export function duplicateModelKey(): HttpError {
 
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
-function skipSpace(raw: string, i: number): number {
+/** Exported with `stringEnd` and `valueEnd` for the other byte-level body edit (include-usage). */
+export function skipSpace(raw: string, i: number): number {
   while (isSpace(raw.charCodeAt(i))) i++;
   return i;
 }
 
 /** Index just past the string whose opening quote is at `start`; indexOf does the long jumps. */
-function stringEnd(raw: string, start: number): number {
+export function stringEnd(raw: string, start: number): number {
   let quote = raw.indexOf('"', start + 1);
   while (quote !== -1) {
     let before = quote - 1;
@@ -51,7 +52,7 @@ function stringEnd(raw: string, start: number): number {
 }
 
 /** Index just past the value starting at `i`; objects and arrays are skipped by depth alone. */
-function valueEnd(raw: string, i: number): number {
+export function valueEnd(raw: string, i: number): number {
   const first = raw.charCodeAt(i);
   if (first === QUOTE) return stringEnd(raw, i);
   if (first === OPEN_BRACE || first === OPEN_BRACKET) {

@@ -9,7 +9,9 @@ import { HttpError, openAiError } from '../errors/openai-error.js';
 import { registryError } from './registry-error.js';
 import { requestState } from '../http/request-state.js';
 import { sendJson } from '../http/respond.js';
-import { routerRequestLogger } from '../logging/request-logger.js';
+import { routerRequestLogger, routerRequestWatcher } from '../logging/request-logger.js';
+import { requestFinisher } from '../observe/finish.js';
+import { ProxyObserver } from '../observe/observer.js';
 import { sendError } from '../proxy/deliver.js';
 import { createFollowUpHandler } from '../proxy/follow-up.js';
 import { createProxyHandler, PROXY_CLOSED } from '../proxy/handler.js';
@@ -27,7 +29,8 @@ import { hostParserWarning } from './config-warnings.js';
 import type { Route } from './dispatch.js';
 import { chain, routeParams, routes } from './dispatch.js';
 import { mountHealth } from './mount-health.js';
-import type { ProviderIndex } from '../registry/provider-index.js';
+import { ProviderIndex } from '../registry/provider-index.js';
+import type { CircuitState } from '../metrics/types.js';
 import type { LlmProxyOptions } from './options.js';
 import { resolveOptions } from './options.js';
 
@@ -75,16 +78,25 @@ function localHandler(api: Api, route: Extract<ApiRoute, { kind: 'local' }>, ind
 export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
   const config = resolveOptions(options);
   const router = express.Router() as LlmProxyRouter;
-  const log = config.logRequests ? [routerRequestLogger(config.logger)] : [];
+  const { metrics, tracing, hooks, logFields } = config.observe;
+  // The end of each request: its log entry, and whatever else wants to know (metrics, traces, onFinish).
+  const observesEnd = metrics !== undefined || tracing !== undefined || hooks.onFinish !== undefined;
+  const finish = requestFinisher({ logger: config.logger, onFinish: hooks.onFinish, logFields, metrics });
+  const log = observesEnd || (config.logRequests && logFields !== undefined) ? [routerRequestWatcher(finish, config.logRequests)] : config.logRequests ? [routerRequestLogger(config.logger)] : [];
   const { store } = config;
-  const breakers = new CircuitBreakers(config.breaker, Date.now, undefined, store);
+  // The latest provider index, to name the provider (its key) of a breaker that changed state,
+  // here or on another instance; a fixed list is known from the start, a registry's once read.
+  const fixed = Array.isArray(config.providers) ? config.index() : undefined;
+  let latest: ProviderIndex | undefined = fixed instanceof ProviderIndex ? fixed : undefined;
+  const onBreakerChange = metrics && ((id: string | number, model: string, state: CircuitState) => metrics.circuitState(latest?.byId(id)?.key ?? String(id), model, state));
+  const breakers = new CircuitBreakers(config.breaker, Date.now, onBreakerChange, store);
   const health = new HealthMarks(config.health.staleMs, Date.now, store);
   const limiter = config.limits && new RateLimiter(config.limits, store, config.apiKeys !== undefined, config.logger);
   const shutdown = new Shutdown();
   // Registry failures become the API's 503 (or 500) wherever the index is needed.
   const index = async () => {
     try {
-      return await config.index();
+      return (latest = await config.index());
     } catch (error) {
       throw registryError(error, config.logger);
     }
@@ -95,7 +107,9 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
     retryOnStatus: config.retry.onStatus,
     failover: new FailoverPolicy({ retry: config.retry, breakers, health, selector: new WeightedRoundRobin() }),
     shutdown,
-    readUsage: config.logRequests || config.limits?.readsTokens === true,
+    readUsage: config.logRequests || observesEnd || config.limits?.readsTokens === true,
+    observer: new ProxyObserver({ logger: config.logger, metrics, tracing, hooks, shutdown, stopped: PROXY_CLOSED }),
+    includeUsageInStreams: config.observe.includeUsageInStreams,
     onHostParsedBody: hostParserWarning(config.logger),
     homes: new ResponseHomes(config.store, config.responses.rememberMs),
   };
@@ -131,7 +145,7 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
   }
   router.use(routes(table));
 
-  const closeHealth = mountHealth(router, config, log, breakers, health, store);
+  const closeHealth = mountHealth(router, config, log, breakers, health, store, metrics);
 
   // Unknown paths under a prefix the host gave us get an OpenAI-shaped 404, not Express's HTML;
   // mounted at the root, only our own namespaces do, so the host's later routes still work.

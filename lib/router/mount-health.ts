@@ -7,6 +7,7 @@
 import type { RequestHandler, Router } from 'express';
 import { HealthCheckService } from '../health/service.js';
 import type { ProviderHealthReport } from '../health/types.js';
+import type { ProxyMetrics } from '../metrics/types.js';
 import type { CircuitBreakers } from '../resilience/breaker.js';
 import type { HealthMarks } from '../resilience/health-marks.js';
 import type { StateStore } from '../state/types.js';
@@ -36,8 +37,16 @@ export const HEALTH_PROBER_LOCK = 'health-prober';
  */
 export const proberLockMs = (intervalMs: number): number => intervalMs - Math.min(intervalMs / 10, 1000);
 
-/** Returns what the router's `close()` awaits. */
-export function mountHealth(router: Router, config: ResolvedOptions, log: RequestHandler[], breakers: CircuitBreakers, health: HealthMarks, store: StateStore): () => Promise<void> {
+/** Returns what the router's `close()` awaits. `metrics` hears every health result. */
+export function mountHealth(
+  router: Router,
+  config: ResolvedOptions,
+  log: RequestHandler[],
+  breakers: CircuitBreakers,
+  health: HealthMarks,
+  store: StateStore,
+  metrics?: ProxyMetrics,
+): () => Promise<void> {
   const { intervalMs } = config.health;
   if (config.adminKey === undefined && intervalMs === undefined) {
     return async () => {};
@@ -48,6 +57,7 @@ export function mountHealth(router: Router, config: ResolvedOptions, log: Reques
     void latest.update(String(report.provider_id), () => report);
     for (const model of report.models) {
       health.mark(report.provider_id, model.model, model.status === 'healthy');
+      metrics?.providerHealth(report.provider_key, model.model, model.status === 'healthy');
     }
   };
   // The router's own index source: one last good registry list, and its registryTimeoutMs bounds

@@ -32,6 +32,9 @@ import type { RateLimitOptions, ResolvedLimits } from '../limits/options.js';
 import { resolveLimits } from '../limits/options.js';
 import { MemoryStore } from '../state/memory-store.js';
 import type { StateStore } from '../state/types.js';
+import type { LlmProxyHooks, LogFieldsFunction } from '../observe/hooks.js';
+import type { MetricsOptions, Observability, TracingOptions, UsageOptions } from '../observe/options.js';
+import { checkObservability } from '../observe/options.js';
 
 export interface LlmProxyOptions {
   /** Provider configs, or a registry whose `list()` returns them (sync or async). Required. */
@@ -98,6 +101,19 @@ export interface LlmProxyOptions {
   store?: StateStore | undefined;
   /** Rate limits per client over a sliding 60 s window, counted in `store`. Default: none. */
   limits?: RateLimitOptions | undefined;
+  /**
+   * Prometheus metrics in your prom-client `registry` and/or the OpenTelemetry GenAI metrics on
+   * your `meter` (see "Observability" in the README). prom-client is loaded only when set. Default: none.
+   */
+  metrics?: MetricsOptions | undefined;
+  /** OpenTelemetry spans on your `tracer`: one per request, one per upstream attempt, `traceparent` sent upstream. Default: none. */
+  tracing?: TracingOptions | undefined;
+  /** `onRequest` (inspect, add upstream headers, reject), `onResponse`, `onFinish`. Default: none. */
+  hooks?: LlmProxyHooks | undefined;
+  /** Extra fields for each request's log entry and `onFinish` entry (a tenant, a user), from the request. */
+  logFields?: LogFieldsFunction | undefined;
+  /** Token usage: `includeInStreams` asks chat and completions upstreams for the usage of streams. */
+  usage?: UsageOptions | undefined;
   /** Where stored Responses API responses live (follow-ups go to the provider that created them). */
   responses?: ResponsesOptions | undefined;
 }
@@ -173,11 +189,11 @@ export const OPTION_KEYS = {
   responses: { maxRemembered: true, rememberMs: true },
   store: true,
   limits: { requestsPerMinute: true, tokensPerMinute: true, key: true, forKey: true, failClosed: true } satisfies KeysOf<RateLimitOptions>,
-  metrics: { registry: true, meter: true },
-  tracing: { tracer: true },
-  hooks: { onRequest: true, onResponse: true, onFinish: true },
+  metrics: { registry: true, meter: true } satisfies KeysOf<MetricsOptions>,
+  tracing: { tracer: true } satisfies KeysOf<TracingOptions>,
+  hooks: { onRequest: true, onResponse: true, onFinish: true } satisfies KeysOf<LlmProxyHooks>,
   logFields: true,
-  usage: { includeInStreams: true },
+  usage: { includeInStreams: true } satisfies KeysOf<UsageOptions>,
 } satisfies KeysOf<LlmProxyOptions>;
 
 /** Names no spelling rule leads to the right option (the openai SDK's among them). `[]` is any index. */
@@ -221,6 +237,8 @@ export interface ResolvedOptions {
   closeStore: () => Promise<void>;
   limits: ResolvedLimits | undefined;
   responses: { maxRemembered: number; rememberMs: number };
+  /** Metrics, tracing, hooks, log fields and usage options, their recorders created. */
+  observe: Observability;
 }
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -371,6 +389,7 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
   if (adminKey !== undefined) checkKeySpacing(adminKey, 'adminKey');
   const health = objectOption(options.health, 'health');
   const responses = resolveResponses(options.responses);
+  const observe = checkObservability(options);
   const resolved = {
     index,
     providers: options.providers,
@@ -394,9 +413,19 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
     limits: resolveLimits(options.limits),
     responses,
   };
-  // Sockets only once every option has passed, so a bad option leaves nothing behind.
+  // Sockets and a store only once every option has passed, so a bad option leaves nothing behind;
+  // metrics in the host's registry last: creating them fails on a registry that holds another
+  // metric of one of our names, and then what was made is closed again.
   const store = resolveStore(options.store, responses);
   const transport = resolveTransport(options);
+  let observability: Observability;
+  try {
+    observability = observe();
+  } catch (error) {
+    void transport.closeTransport();
+    void store.closeStore();
+    throw error;
+  }
   warnAboutConfig(options, logger);
-  return { ...resolved, ...store, ...transport };
+  return { ...resolved, ...store, ...transport, observe: observability };
 }

@@ -127,6 +127,29 @@ describe('createTracing', () => {
     expect(attempt.tracestate).toBeUndefined();
   });
 
+  test('a span started before the body names the model: the operation alone, then renamed; later attempts carry the model; usage on the request span', () => {
+    const startTime = Date.now() - 1000;
+    const request = createTracing({ tracer }).startRequest({ api: 'completions', startTime });
+    request.setModel('gpt-x', true);
+    request.attempt({ provider: 'p' }).end(200);
+    request.end(200, undefined, { input_tokens: 7, output_tokens: 3 });
+    const spans = exporter.getFinishedSpans();
+    const [server] = byKind(spans, SERVER);
+    const [client] = byKind(spans, CLIENT);
+    expect(server.name).toBe('text_completion gpt-x');
+    expect(server.startTime[0] * 1000 + server.startTime[1] / 1e6).toBeCloseTo(startTime, 0);
+    expect(server.attributes).toMatchObject({ 'gen_ai.request.model': 'gpt-x', 'gen_ai.request.stream': true, 'gen_ai.usage.input_tokens': 7, 'gen_ai.usage.output_tokens': 3 });
+    expect(client.name).toBe('text_completion gpt-x');
+    expect(client.attributes).toMatchObject({ 'gen_ai.request.model': 'gpt-x', 'gen_ai.provider.name': 'p' });
+  });
+
+  test('a span whose model never came keeps the operation as its name', () => {
+    createTracing({ tracer }).startRequest({ api: 'chat' }).end(400);
+    const [span] = exporter.getFinishedSpans();
+    expect(span.name).toBe('chat');
+    expect(span.attributes['gen_ai.request.model']).toBeUndefined();
+  });
+
   test('a missing tracer is refused, naming the option', () => {
     expect(() => createTracing({} as never)).toThrow(/`tracer` must be an OpenTelemetry Tracer/);
   });
