@@ -12,7 +12,9 @@ const REPLY_MS = 10_000;
 export function startServer(name, script, args = [], execArgv = []) {
   const child = fork(fileURLToPath(new URL(`./servers/${script}`, import.meta.url)), args, {
     execArgv: ['--expose-gc', ...execArgv],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // stdout to /dev/null: the default logger writes a JSON line per request there, as it would to
+    // a log file or a pipe in production; the bench's own output stays readable.
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   let nextId = 0;
   const pending = new Map();

@@ -226,3 +226,22 @@ describe('server-timing', () => {
     await router.close();
   });
 });
+
+describe('log levels', () => {
+  it('builds no entry for a level the logger drops, and the rest as usual', async () => {
+    const written: [string, string][] = [];
+    const asked: string[] = [];
+    const logger = {
+      isLevelEnabled: (level: string) => (asked.push(level), level !== 'info'),
+      log: (level: string, message: string) => void written.push([level, message]),
+    };
+    const { app, router } = buildApp({ providers: [provider(upstream.baseUrl)], logger });
+    await request(app).post(PATH).send(chat()).expect(200);
+    await request(app).post(PATH).send({ messages: [] }).expect(400);
+    await waitFor(() => written.length === 1, 2000, 'the warn entry');
+    await sleep(30);
+    expect(asked).toEqual(['info', 'warn']);
+    expect(written).toEqual([['warn', `POST ${PATH} 400`]]);
+    await router.close();
+  });
+});

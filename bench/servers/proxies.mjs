@@ -67,6 +67,31 @@ async function redisStore() {
   return store;
 }
 
+/** The router's default logger until the fifth session: winston, timestamp + json, to the console. */
+function winstonConsole() {
+  return winston.createLogger({
+    level: 'info',
+    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+    transports: [new winston.transports.Console()],
+  });
+}
+
+/** One JSON.stringify per entry, handed to winston's Console transport without the logger's pipeline. */
+function lineThroughTransport() {
+  const transport = new winston.transports.Console();
+  const MESSAGE = Symbol.for('message');
+  const LEVEL = Symbol.for('level');
+  const done = () => {};
+  return {
+    log(level, message, meta) {
+      const info = { timestamp: new Date().toISOString(), level, message, ...meta };
+      info[MESSAGE] = JSON.stringify(info);
+      info[LEVEL] = level;
+      transport.log(info, done);
+    },
+  };
+}
+
 /**
  * name → { label, build(upstreamOrigin) → request listener (or a promise of one), redis? }. The
  * order is the table's; `redis: true` rows need the bench's redis-server.
@@ -87,6 +112,18 @@ export const PROXIES = {
   ours: {
     label: 'Express 5 + express-llm-proxy, undici transport (default), `logRequests: false`',
     build: (upstream) => ours(upstream, { logRequests: false }),
+  },
+  'ours-defaults': {
+    label: 'Express 5 + express-llm-proxy with its defaults: request log on, the default logger (JSON lines to stdout, here /dev/null)',
+    build: (upstream) => ours(upstream, {}),
+  },
+  'ours-winston-stdout': {
+    label: 'express-llm-proxy, request log through winston (timestamp + json formats, Console transport) to stdout (/dev/null)',
+    build: (upstream) => ours(upstream, { logger: winstonConsole() }),
+  },
+  'ours-line-transport': {
+    label: 'express-llm-proxy, request log as a direct JSON line through the same winston Console transport, to stdout (/dev/null)',
+    build: (upstream) => ours(upstream, { logger: lineThroughTransport() }),
   },
   'ours-log': {
     label: 'Express 5 + express-llm-proxy, undici transport, request logging on (winston JSON → null stream)',

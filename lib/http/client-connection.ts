@@ -1,6 +1,8 @@
 /**
- * Whether the client is still there: one 'close' listener per response, which everything that
- * must react to a client leaving (the upstream call, a retry wait, the SSE pipe) subscribes to.
+ * One 'close' listener per response, for everything that must know how it ended: whatever must
+ * react to the client leaving (the upstream call, a retry wait, the SSE pipe) subscribes with
+ * `onGone`, the end of the request (its log entry, metrics) with `onEnd`. Node emits 'close' on a
+ * response after it finished too, so 'close' alone tells both.
  */
 import type { ServerResponse } from 'node:http';
 
@@ -8,19 +10,32 @@ import type { ServerResponse } from 'node:http';
 export class ClientConnection {
   gone = false;
   #listeners: (() => void)[] = [];
+  #end: (() => void) | undefined;
+  #closed = false;
 
   constructor(res: ServerResponse) {
     if (res.destroyed && !res.writableFinished) {
       this.gone = true;
+      this.#closed = true;
       return;
     }
     res.once('close', () => {
-      if (res.writableFinished) return; // closed after a complete answer: nobody left early
-      this.gone = true;
-      const listeners = this.#listeners;
-      this.#listeners = [];
-      for (const listener of listeners) listener();
+      this.#closed = true;
+      if (!res.writableFinished) {
+        // The connection closed before the answer was complete: the client left.
+        this.gone = true;
+        const listeners = this.#listeners;
+        this.#listeners = [];
+        for (const listener of listeners) listener();
+      }
+      this.#end?.();
     });
+  }
+
+  /** Calls `listener` once the response is over, complete or not (one listener: the request's end watcher). */
+  onEnd(listener: () => void): void {
+    if (this.#closed) listener();
+    else this.#end = listener;
   }
 
   onGone(listener: () => void): () => void {

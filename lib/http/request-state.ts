@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ErrorKind } from '../errors/classify.js';
+import type { ClientConnection } from './client-connection.js';
 import type { Usage } from '../usage/types.js';
 
 /**
@@ -55,6 +56,8 @@ export interface RequestState {
   failedAttempts?: FailedAttempt[];
   /** Token usage as the upstream reported it. */
   usage?: Usage;
+  /** The one close watcher of the response, when the router made it before the handler. */
+  connection?: ClientConnection;
   /** The log level when the status alone would give the wrong one. */
   logLevel?: 'info' | 'warn' | 'error';
   /** Set when the router observes requests (metrics, tracing, hooks): told when the request is over. */

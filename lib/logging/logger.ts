@@ -9,6 +9,8 @@ import { InvalidOptionError } from '../errors/errors.js';
 /** What the library calls internally: winston's `log(level, message, meta)`. */
 export interface LogSink {
   log(level: string, message: string, meta: Record<string, unknown>): unknown;
+  /** False for a level the logger drops, so the entry need not be built (winston and pino have it). */
+  isLevelEnabled?(level: string): boolean;
 }
 
 /**
@@ -52,9 +54,10 @@ function levelSink(logger: LevelLogger, metaFirst: boolean): LogSink {
   const warn = (logger.warn as Call).bind(logger);
   const error = (logger.error as Call).bind(logger);
   const pick = (level: string): Call => (level === 'error' ? error : level === 'warn' ? warn : info);
-  return metaFirst
-    ? { log: (level, message, meta) => pick(level)(meta, message) }
-    : { log: (level, message, meta) => pick(level)(message, meta) };
+  const sink: LogSink = metaFirst ? { log: (level, message, meta) => pick(level)(meta, message) } : { log: (level, message, meta) => pick(level)(message, meta) };
+  const enabled = (logger as { isLevelEnabled?: unknown }).isLevelEnabled;
+  if (typeof enabled === 'function') sink.isLevelEnabled = (level) => enabled.call(logger, level) as boolean;
+  return sink;
 }
 
 /**

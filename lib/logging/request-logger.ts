@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { RequestState } from '../http/request-state.js';
+import { ClientConnection } from '../http/client-connection.js';
 import { requestState } from '../http/request-state.js';
 import type { Logger, LogSink } from './logger.js';
 import { toLogSink } from './logger.js';
@@ -56,6 +57,16 @@ function pathOf(req: IncomingMessage): string {
 /** The status a request ended with, as its log entry says: 499 when the client left first. */
 export function statusOf(res: ServerResponse, state: RequestState): number {
   return state.status ?? (res.writableFinished ? res.statusCode : 499);
+}
+
+/** The level of the request's entry (computed before the entry, so a level the logger drops costs nothing). */
+export function entryLevel(res: ServerResponse, state: RequestState): 'info' | 'warn' | 'error' {
+  return levelFor(statusOf(res, state), state);
+}
+
+/** False when `logger` drops entries at `level`. */
+export function logsAt(logger: LogSink, level: string): boolean {
+  return logger.isLevelEnabled === undefined || logger.isLevelEnabled(level);
 }
 
 /** Builds the entry from the request's state once it is over. */
@@ -169,10 +180,17 @@ export function writeLogEntry(logger: LogSink, entry: ReturnType<typeof buildLog
 }
 
 function writeLog(logger: LogSink): RequestEndHandler {
-  return (req, res, state, endedAt) => writeLogEntry(logger, buildLogEntry(req, res, state, endedAt));
+  return (req, res, state, endedAt) => {
+    if (logsAt(logger, entryLevel(res, state))) writeLogEntry(logger, buildLogEntry(req, res, state, endedAt));
+  };
 }
 
-function endWatcher(onEnd: RequestEndHandler, log: boolean, always: boolean, watchWriteHead: boolean): NodeMiddleware {
+/**
+ * Runs `onEnd` one event-loop turn after the response is over. The router's own watcher rides on
+ * the request's one close watcher (`ClientConnection`, which the handler then shares), so a
+ * request costs one listener; the host-wide `requestLogger` listens for itself.
+ */
+function endWatcher(onEnd: RequestEndHandler, log: boolean, always: boolean, hostWide: boolean): NodeMiddleware {
   return (req, res, next) => {
     const state = requestState(req);
     const logs = log && !state.logged; // else an outer requestLogger already owns this request
@@ -182,15 +200,12 @@ function endWatcher(onEnd: RequestEndHandler, log: boolean, always: boolean, wat
     }
     if (logs) {
       state.logged = true;
-      if (watchWriteHead) watchHeaders(res, state);
+      if (hostWide) watchHeaders(res, state);
     }
-    const done = (): void => {
-      res.removeListener('finish', done);
-      res.removeListener('close', done);
-      res.removeListener('error', done);
+    const ended = (): void => {
       const endedAt = performance.now();
-      // 'finish' can fire in the same tick the proxy ends a stream, before it has recorded why
-      // (stream_error, 499); build the entry once that bookkeeping has run.
+      // The response can be over in the same tick the proxy ends a stream, before it has recorded
+      // why (stream_error, 499); build the entry once that bookkeeping has run.
       setImmediate(() => {
         try {
           onEnd(req, res, state, endedAt, logs);
@@ -199,9 +214,19 @@ function endWatcher(onEnd: RequestEndHandler, log: boolean, always: boolean, wat
         }
       });
     };
-    res.once('finish', done);
-    res.once('close', done);
-    res.once('error', done);
+    if (hostWide) {
+      const done = (): void => {
+        res.removeListener('finish', done);
+        res.removeListener('close', done);
+        res.removeListener('error', done);
+        ended();
+      };
+      res.once('finish', done);
+      res.once('close', done);
+      res.once('error', done);
+    } else {
+      (state.connection ??= new ClientConnection(res)).onEnd(ended);
+    }
     next();
   };
 }

@@ -8,7 +8,7 @@ import type { Request } from 'express';
 import type { RequestState } from '../http/request-state.js';
 import type { LogSink } from '../logging/logger.js';
 import type { RequestEndHandler } from '../logging/request-logger.js';
-import { buildLogEntry, statusOf, writeLogEntry } from '../logging/request-logger.js';
+import { buildLogEntry, entryLevel, logsAt, statusOf, writeLogEntry } from '../logging/request-logger.js';
 import type { ProxyMetrics, RequestFinishedEvent } from '../metrics/types.js';
 import type { FinishHookEntry, LogFieldsFunction } from './hooks.js';
 import { callHook, reportHookError } from './hooks.js';
@@ -66,10 +66,11 @@ function addFields(meta: Record<string, unknown>, logFields: LogFieldsFunction, 
 export function requestFinisher(options: FinishOptions): RequestEndHandler {
   const { logger, onFinish, logFields, metrics } = options;
   return (req, res: ServerResponse, state, endedAt, logs) => {
-    if (logs || onFinish) {
+    const logged = logs && logsAt(logger, entryLevel(res, state)); // a level the logger drops costs nothing
+    if (logged || onFinish) {
       const entry = buildLogEntry(req, res, state, endedAt);
       if (logFields) addFields(entry.meta, logFields, req as Request, logger, state.requestId);
-      if (logs) writeLogEntry(logger, entry);
+      if (logged) writeLogEntry(logger, entry);
       if (onFinish) {
         const finished = { ...entry.meta, level: entry.level, message: entry.message, req } as FinishHookEntry;
         callHook(logger, 'hooks.onFinish', onFinish, finished, state.requestId);

@@ -61,7 +61,7 @@ export class Exchange {
     followUp = false,
   ) {
     this.state = requestState(req);
-    this.client = new ClientConnection(res);
+    this.client = this.state.connection ?? new ClientConnection(res);
     this.watch = config.observer.request(req, api.name, this.state, this.client);
     this.#usage = config.readUsage && !followUp ? api.usage : undefined;
     this.#remembers = api.affinity !== undefined && !followUp;

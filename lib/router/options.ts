@@ -1,5 +1,4 @@
 /** The router's public options and their validation into a resolved config, once, at construction. */
-import winston from 'winston';
 import {
   DEFAULT_BODY_LIMIT,
   DEFAULT_BREAKER,
@@ -21,6 +20,7 @@ import { createFetchTransport } from '../transport/fetch-transport.js';
 import type { FetchLike, UpstreamTransport } from '../transport/types.js';
 import { createUndiciTransport } from '../transport/undici-transport.js';
 import type { Logger, LogSink } from '../logging/logger.js';
+import { JsonLinesLog } from '../logging/json-lines.js';
 import { toLogSink } from '../logging/logger.js';
 import type { ProviderIndex } from '../registry/provider-index.js';
 import { createIndexSource } from '../registry/provider-index.js';
@@ -356,13 +356,6 @@ function resolveStore(store: unknown, responses: ResolvedOptions['responses']): 
   return { store: store as StateStore, closeStore: async () => {} };
 }
 
-function defaultLogger(): LogSink {
-  return winston.createLogger({
-    level: 'info',
-    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
-    transports: [new winston.transports.Console()],
-  });
-}
 
 export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null || (options as unknown as { method?: unknown }).method !== undefined) {
@@ -372,7 +365,7 @@ export function resolveOptions(options: LlmProxyOptions): ResolvedOptions {
   if (options.providers === undefined) {
     throw new InvalidOptionError('providers', 'is required: an array of provider configs or an object with a list() method');
   }
-  const logger = options.logger === undefined ? defaultLogger() : toLogSink(options.logger, 'logger');
+  const logger = options.logger === undefined ? new JsonLinesLog() : toLogSink(options.logger, 'logger');
   const registryTimeoutMs = positiveMs(options.registryTimeoutMs, 'registryTimeoutMs', DEFAULT_REGISTRY_TIMEOUT_MS);
   const index = createIndexSource(options.providers, 'providers', { timeoutMs: registryTimeoutMs, logger });
   if (options.logRequests !== undefined && typeof options.logRequests !== 'boolean') {
