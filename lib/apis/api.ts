@@ -45,7 +45,7 @@ export interface LocalRouteContext {
   req: IncomingMessage;
   res: ServerResponse;
   /** The current provider index (the registry's latest good list). */
-  index: () => Promise<ProviderIndex>;
+  index: () => ProviderIndex | Promise<ProviderIndex>;
   /** Path parameters: `:name` segments, and `*` (the rest of the path, URL-decoded). */
   params: Record<string, string>;
 }

@@ -20,7 +20,7 @@ export interface ProxyTimeouts {
 
 export interface ProxyConfig {
   /** The current provider index; rejects with an `HttpError` (503 or 500) when the registry fails. */
-  index: () => Promise<ProviderIndex>;
+  index: () => ProviderIndex | Promise<ProviderIndex>;
   transport: UpstreamTransport;
   failover: FailoverPolicy;
   /** Statuses that may move a request elsewhere (`retry.onStatus`). */

@@ -75,7 +75,8 @@ export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRo
       const { model, stream } = validate(body.parsed);
       modelSpan(body); // a second top-level `model` is refused before anything is looked up
       state.model = model;
-      const index = await config.index();
+      const found = config.index();
+      const index = found instanceof Promise ? await found : found;
       const continued = api.affinity?.continues(body.parsed);
       // Proxy routes belong to APIs that providers serve, never to `models`.
       const candidates = continued === undefined ? index.servedBy(api.name as ProviderApi, model) : await continuing(config, api, index, model, continued);

@@ -125,7 +125,14 @@ export class FailoverPolicy {
     if (pool.length === 0) return undefined;
     const { breakers, health, selector } = this.deps;
     const waitFor = (provider: ResolvedProvider): number => (health.isUnhealthy(provider.id, model) ? Number.MAX_SAFE_INTEGER : breakers.availableAt(provider.id, model));
-    const usable = pool.filter((provider) => waitFor(provider) === 0);
+    // The common case, every candidate usable, builds no filtered list.
+    let usable: readonly ResolvedProvider[] = pool;
+    for (let i = 0; i < pool.length; i++) {
+      if (waitFor(pool[i]) !== 0) {
+        usable = pool.filter((provider) => waitFor(provider) === 0);
+        break;
+      }
+    }
     if (usable.length > 0) return selector.pick(model, usable);
     // Everything is cooling down or marked unhealthy: try the one that recovers soonest.
     let soonest = pool[0];

@@ -56,7 +56,7 @@ function methodNotAllowed(api: Api, allow: string): RequestHandler {
 }
 
 /** A route the router answers itself; its errors are in the API's envelope. */
-function localHandler(api: Api, route: Extract<ApiRoute, { kind: 'local' }>, index: () => Promise<ProviderIndex>) {
+function localHandler(api: Api, route: Extract<ApiRoute, { kind: 'local' }>, index: () => ProviderIndex | Promise<ProviderIndex>) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       await route.handle({ req, res, index, params: routeParams(req) });
@@ -93,13 +93,20 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
   const health = new HealthMarks(config.health.staleMs, Date.now, store);
   const limiter = config.limits && new RateLimiter(config.limits, store, config.apiKeys !== undefined, config.logger);
   const shutdown = new Shutdown();
-  // Registry failures become the API's 503 (or 500) wherever the index is needed.
-  const index = async () => {
+  // Registry failures become the API's 503 (or 500) wherever the index is needed. A fixed list's
+  // index comes back as it is, not in a promise: awaiting nothing still costs a microtask turn.
+  const failed = (error: unknown): never => {
+    throw registryError(error, config.logger);
+  };
+  const index = (): ProviderIndex | Promise<ProviderIndex> => {
+    let current: ProviderIndex | Promise<ProviderIndex>;
     try {
-      return (latest = await config.index());
+      current = config.index();
     } catch (error) {
-      throw registryError(error, config.logger);
+      return failed(error);
     }
+    if (current instanceof ProviderIndex) return (latest = current);
+    return current.then((resolved) => (latest = resolved), failed);
   };
   const proxyConfig: ProxyConfig = {
     ...config,
