@@ -15,10 +15,11 @@ import { checkTargets, renderMarkdown, summarize, writeResults } from './report.
 import { configureFidelity, runFidelity } from './scenarios/fidelity.mjs';
 import { runLoad, warm } from './scenarios/load.mjs';
 import { runOpenStreams } from './scenarios/open-streams.mjs';
+import { runAllocation, runLatency } from './scenarios/latency.mjs';
 import { topSelfTime } from './profile-top.mjs';
 import { PROXIES } from './servers/proxies.mjs';
 
-const SCENARIOS = ['nonstream', 'stream', 'body', 'fidelity', 'open'];
+const SCENARIOS = ['nonstream', 'stream', 'body', 'fidelity', 'open', 'latency'];
 const USAGE = `npm run bench -- [options]
   --duration <s>       seconds per non-streaming run (default 20, as the issue measured)
   --stream-duration <s> seconds per streaming run (default: --duration; streaming throughput is
@@ -27,6 +28,8 @@ const USAGE = `npm run bench -- [options]
   --rounds <n>         alternating rounds (default 5)
   --connections <n>    autocannon connections (default 50)
   --open-streams <n>   concurrent streams in the open-streams scenario (default 1000)
+  --rate <n>           requests per second of the latency scenario (default 500)
+  --latency-duration <s> seconds per latency run (default 10; the first second is warm-up)
   --servers <list>     comma-separated subset of ${Object.keys(PROXIES).join(',')}
   --scenarios <list>   comma-separated subset of ${SCENARIOS.join(',')}
   --stream-apis <list> the APIs the stream scenario streams, each its own table (default
@@ -45,6 +48,8 @@ function options() {
       rounds: { type: 'string', default: '5' },
       connections: { type: 'string', default: '50' },
       'open-streams': { type: 'string', default: '1000' },
+      rate: { type: 'string', default: '500' },
+      'latency-duration': { type: 'string', default: '10' },
       servers: { type: 'string', default: Object.keys(PROXIES).join(',') },
       scenarios: { type: 'string', default: SCENARIOS.join(',') },
       'stream-apis': { type: 'string', default: Object.keys(STREAM_APIS).join(',') },
@@ -77,6 +82,8 @@ function options() {
     rounds: Math.round(positive('rounds', values.rounds)),
     connections: Math.round(positive('connections', values.connections)),
     openStreams: Math.round(positive('open-streams', values['open-streams'])),
+    rate: positive('rate', values.rate),
+    latencyDuration: positive('latency-duration', values['latency-duration']),
     servers: list('servers', values.servers, Object.keys(PROXIES)),
     scenarios: list('scenarios', values.scenarios, SCENARIOS),
     streamApis: list('stream-apis', values['stream-apis'], Object.keys(STREAM_APIS)),
@@ -105,7 +112,8 @@ function estimate(opts) {
     (opts.scenarios.includes('stream') ? n * opts.streamDuration * opts.streamApis.length : 0) +
     (opts.scenarios.includes('body') ? n * opts.sideDuration : 0) +
     (opts.scenarios.includes('fidelity') ? (n + 1) * 1 : 0) +
-    (opts.scenarios.includes('open') ? n * 4 : 0);
+    (opts.scenarios.includes('open') ? n * 4 : 0) +
+    (opts.scenarios.includes('latency') ? (n + 1) * opts.latencyDuration + n * 5 / opts.rounds : 0);
   return n * 4 + opts.rounds * perRound;
 }
 
@@ -155,6 +163,7 @@ async function bench(opts, upstream, proxies) {
   // Fixed row order in the tables whatever the run order.
   for (const key of keys) {
     if (key === 'fidelity') runs.fidelity.direct = [];
+    if (key === 'latency') runs.latency.direct = [];
     for (const proxy of proxies) runs[key][proxy.name] = [];
   }
 
@@ -176,6 +185,12 @@ async function bench(opts, upstream, proxies) {
       } else {
         await upstream.ask({ type: 'configure', firstMs: 0, gapMs: 0 });
       }
+      const latency = { body: SMALL_BODY, rate: opts.rate, duration: opts.latencyDuration };
+      if (scenario === 'latency') {
+        const direct = await runLatency(upstream.origin, latency);
+        record('latency', 'direct', direct);
+        log(`  ${'latency'.padEnd(16)} ${'direct'.padEnd(16)} p50 ${direct.p50Ms.toFixed(2)} p99 ${direct.p99Ms.toFixed(2)} ms`);
+      }
       // Streams: every proxy on one API, then the next API, so each API's rows of a round are neighbours.
       const jobs = scenario === 'stream' ? streams.flatMap((api) => order.map((proxy) => ({ key: api.scenario, proxy, api }))) : order.map((proxy) => ({ key: scenario, proxy }));
       for (const { key, proxy, api } of jobs) {
@@ -184,6 +199,7 @@ async function bench(opts, upstream, proxies) {
         else if (scenario === 'stream') result = await runLoad(proxy, { body: api.body, path: api.path, connections: opts.connections, duration: opts.streamDuration });
         else if (scenario === 'body') result = await runLoad(proxy, { body: LARGE_BODY, connections: opts.connections, duration: opts.sideDuration });
         else if (scenario === 'fidelity') result = await runFidelity(proxy);
+        else if (scenario === 'latency') result = await runLatency(proxy.origin, latency);
         else result = await runOpenStreams(proxy, upstream, opts.openStreams);
         record(key, proxy.name, result);
         const brief =
@@ -191,9 +207,20 @@ async function bench(opts, upstream, proxies) {
             ? `${result.rps.toFixed(0)} req/s, ${result.cpuPerRequest?.toFixed(0)} µs/req`
             : 'ttfbMs' in result
               ? `TTFB ${result.ttfbMs.toFixed(1)} ms, gap ${result.gapMedianMs.toFixed(2)} ms, coalesced ${result.coalesced}`
+              : 'p50Ms' in result
+                ? `p50 ${result.p50Ms.toFixed(2)} p90 ${result.p90Ms.toFixed(2)} p99 ${result.p99Ms.toFixed(2)} ms`
               : `${result.rssPerStreamKb.toFixed(1)} KB RSS/stream, ${result.failed} failed`;
         log(`  ${key.padEnd(16)} ${proxy.name.padEnd(16)} ${brief}`);
       }
+    }
+  }
+  if (opts.scenarios.includes('latency')) {
+    // Allocation per request at the latency scenario's rate, in a pass of its own (sampling costs CPU).
+    runs.alloc = {};
+    for (const proxy of proxies) {
+      const result = await runAllocation(proxy, { body: SMALL_BODY, rate: opts.rate, duration: 5 });
+      runs.alloc[proxy.name] = [result];
+      log(`  ${'allocation'.padEnd(16)} ${proxy.name.padEnd(16)} ${result.allocBytesPerRequest?.toFixed(0)} bytes per request`);
     }
   }
   return runs;
@@ -255,6 +282,8 @@ async function main() {
       durations: { nonstream: opts.duration, stream: opts.streamDuration, body: opts.sideDuration },
       rounds: opts.rounds,
       openStreams: opts.openStreams,
+      rate: opts.rate,
+      latencyDuration: opts.latencyDuration,
       labels,
     };
     const markdown = renderMarkdown(summary, labels, meta);
