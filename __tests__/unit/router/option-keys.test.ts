@@ -2,7 +2,7 @@
 import { createLlmProxyRouter } from '../../../lib/index.js';
 import type { LlmProxyOptions } from '../../../lib/index.js';
 import { configWarnings } from '../../../lib/router/config-warnings.js';
-import { OPTION_KEYS } from '../../../lib/router/options.js';
+import { OPTION_KEYS } from '../../../lib/router/option-types.js';
 import { checkKeys, nearestKey } from '../../../lib/util/option-keys.js';
 
 const provider = { id: 1, key: 'p', baseUrl: 'http://127.0.0.1:1/v1', models: { m: 'm' } };
