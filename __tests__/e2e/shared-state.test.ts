@@ -77,12 +77,12 @@ describeWithRedis('several instances sharing one Redis', () => {
   const goodOnly = () => [provider(good.baseUrl, { id: 2, key: 'good', models: MODELS })];
 
   /** `n` instances of one deployment (one prefix), each with its own client, store, app and port. */
-  async function deployment(n: number, options: Partial<LlmProxyOptions> = {}): Promise<Instance[]> {
+  async function deployment(n: number, options: Partial<LlmProxyOptions> = {}, storeTimeoutMs?: number): Promise<Instance[]> {
     const prefix = `t-${randomUUID()}:`;
     const instances: Instance[] = [];
     for (let i = 0; i < n; i++) {
       const client = await connectClient(redis.url);
-      const store = createRedisStore({ client, prefix, logger: quiet });
+      const store = createRedisStore({ client, prefix, logger: quiet, ...(storeTimeoutMs === undefined ? {} : { timeoutMs: storeTimeoutMs }) });
       await store.ready;
       const { app, router } = buildApp({ providers: providers(), store, adminKey: ADMIN, logRequests: false, retry: { maxAttempts: 1 }, ...options });
       const server = await listen(app);
@@ -128,7 +128,9 @@ describeWithRedis('several instances sharing one Redis', () => {
   });
 
   it('admits exactly 10 of 30 concurrent requests across A and B under a 10-per-minute limit', async () => {
-    const [a, b] = await deployment(2, { limits: { requestsPerMinute: 10 }, providers: goodOnly() });
+    // A count that took longer than the store's timeout would be admitted uncounted (failing open,
+    // as documented); a loaded CI machine must not turn that into a miscount here.
+    const [a, b] = await deployment(2, { limits: { requestsPerMinute: 10 }, providers: goodOnly() }, 2000);
     const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).post()));
     const statuses = answers.map((res) => res.status);
     expect(statuses.filter((status) => status === 200)).toHaveLength(10);

@@ -225,3 +225,47 @@ describe('an answer given while the client is still uploading closes the connect
     }
   });
 });
+
+describe('a client that leaves during its upload while earlier middleware waits', () => {
+  it('is logged as 499, nothing goes upstream, and router.close() still resolves', async () => {
+    let release: () => void = () => {};
+    const checked = new Promise<void>((resolve) => (release = resolve));
+    let asked!: () => void;
+    const keyChecked = new Promise<void>((resolve) => (asked = resolve));
+    const slow = buildApp({
+      providers: [provider(upstream.baseUrl)],
+      heartbeatMs: 0,
+      // An async key check, held until the client has gone.
+      apiKeys: async () => {
+        asked();
+        await checked;
+        return true;
+      },
+    });
+    const slowServer = await listen(slow.app);
+    const serverSockets: net.Socket[] = [];
+    slowServer.server.on('connection', (socket: net.Socket) => serverSockets.push(socket));
+    try {
+      const before = upstream.requests.length;
+      const socket = net.connect(Number(new URL(slowServer.url).port), '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write('POST /llm/v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer k\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"model":"gpt-test",');
+      await keyChecked;
+      socket.destroy();
+      // The server has seen the client go before the key check answers.
+      await new Promise((resolve) => (serverSockets[0].destroyed ? resolve(undefined) : serverSockets[0].once('close', resolve)));
+      release();
+      expect(await waitFor(() => slow.entries.length === 1, 2000)).toBe(true);
+      expect(slow.entries[0]).toMatchObject({ status: 499, error_kind: 'client_disconnect' });
+      expect(upstream.requests.length).toBe(before);
+      let timer: NodeJS.Timeout | undefined;
+      const pending = new Promise((resolve) => (timer = setTimeout(() => resolve('pending'), 2000)));
+      const closed = await Promise.race([slow.router.close({ graceMs: 100 }).then(() => 'closed'), pending]);
+      clearTimeout(timer);
+      expect(closed).toBe('closed');
+    } finally {
+      await slowServer.close();
+      await slow.router.close();
+    }
+  });
+});

@@ -217,6 +217,7 @@ function rawPost(url: string, body: unknown): Promise<{ status: number; headers:
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject); // a body cut short
     });
     req.on('error', reject);
     req.end(JSON.stringify(body));
@@ -312,3 +313,102 @@ describe.each(transports)('content-encodings are decoded every layer or passed t
     expect(res.body.toString('utf8')).toBe(plain.toString('utf8'));
   });
 });
+
+describe('an event stream passed on still encoded is bounded by an idle deadline, not by the wait for its headers', () => {
+  it('runs past ttftMs while events keep coming, and arrives whole', async () => {
+    const events = Array.from({ length: 6 }, (_, i) => custom(Buffer.from(chunkEvent('upstream-gpt', `t${i}`))));
+    first.setHandler((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'x-custom' });
+      let i = 0;
+      const next = (): void => {
+        if (i === events.length) return void res.end();
+        res.write(events[i++]);
+        setTimeout(next, 60);
+      };
+      next();
+    });
+    // Six events 60 ms apart: past the 150 ms that bound the wait for the headers.
+    const built = buildApp({ providers: [provider(first.baseUrl)], heartbeatMs: 0, timeouts: { ttftMs: 150, streamIdleMs: 5000 } });
+    const host = await listen(built.app);
+    try {
+      const res = await rawPost(`${host.url}/llm/v1/chat/completions`, { ...chat, stream: true });
+      expect(res.headers['content-encoding']).toBe('x-custom');
+      expect(res.body.equals(Buffer.concat(events))).toBe(true);
+      await waitForEntry(built.entries);
+      expect(built.entries[0]).toMatchObject({ status: 200, level: 'info' });
+      expect(built.entries[0]).not.toHaveProperty('error_kind');
+    } finally {
+      await host.close();
+      await built.router.close();
+    }
+  });
+
+  it('is cut after streamIdleMs of upstream silence: the upstream aborted, the entry at warn with the status sent and error_kind timeout', async () => {
+    first.setHandler((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'x-custom' });
+      res.write(custom(Buffer.from(chunkEvent('upstream-gpt', 'Hel'))));
+      // and nothing more
+    });
+    const built = buildApp({ providers: [provider(first.baseUrl)], heartbeatMs: 0, retry: { maxAttempts: 1 }, timeouts: { streamIdleMs: 200 } });
+    const host = await listen(built.app);
+    try {
+      const before = first.socketClosed.length;
+      const cut = await rawPost(`${host.url}/llm/v1/chat/completions`, { ...chat, stream: true }).then(
+        () => 'ended',
+        (error: Error) => error.message,
+      );
+      expect(cut).toMatch(/aborted|socket hang up|ECONNRESET/);
+      await first.socketClosed[before];
+      await waitForEntry(built.entries);
+      expect(built.entries[0]).toMatchObject({ status: 200, level: 'warn', error_kind: 'timeout' });
+    } finally {
+      await host.close();
+      await built.router.close();
+    }
+  });
+});
+
+describe('a large answer the upstream cuts short', () => {
+  it('is logged with the status the client got (not 499) and its error kind, and counts against the provider', async () => {
+    const piece = Buffer.alloc(64 * 1024, 'x');
+    first.setHandler((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(piece.length * 10) });
+      // Six pieces (384 KB, past the 256 KB read whole) of the ten announced, then the connection drops.
+      for (let i = 0; i < 5; i++) res.write(piece);
+      res.write(piece, () => setTimeout(() => res.socket?.destroy(), 20));
+    });
+    const second = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(completion('upstream-gpt')));
+    });
+    // The cutting provider is chosen first (weight), until its breaker opens on one failure.
+    const built = buildApp({
+      providers: [provider(first.baseUrl, { id: 1, key: 'cuts', weight: 100 }), provider(second.baseUrl, { id: 2, key: 'whole', weight: 1 })],
+      heartbeatMs: 0,
+      retry: { maxAttempts: 1 },
+      breaker: { failureThreshold: 1 },
+    });
+    const host = await listen(built.app);
+    try {
+      const outcome = await rawPost(`${host.url}/llm/v1/chat/completions`, chat).then(
+        () => 'ended',
+        (error: Error) => error.message,
+      );
+      expect(outcome).not.toBe('ended'); // a truncated body, never a complete answer
+      await waitForEntry(built.entries);
+      expect(built.entries[0]).toMatchObject({ status: 200, level: 'warn', error_kind: 'connection', provider: 'cuts' });
+      const next = await postJson(`${host.url}/llm/v1/chat/completions`, chat);
+      expect(next.status).toBe(200);
+      expect(next.headers['x-llm-proxy-provider']).toBe('whole');
+    } finally {
+      await host.close();
+      await built.router.close();
+      await second.close();
+    }
+  });
+});
+
+async function waitForEntry(entries: unknown[]): Promise<void> {
+  for (let i = 0; i < 200 && entries.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(entries).toHaveLength(1);
+}

@@ -31,7 +31,15 @@ export function tooLarge(limit: number): HttpError {
   return invalidRequest(413, `Request body is larger than the limit of ${limit} bytes`, 'request_too_large');
 }
 
+/** The client left before its body was read whole: a 499, never an answer. */
+function clientAborted(): Error {
+  return Object.assign(new Error('client aborted while sending the body'), { code: 'ECONNRESET' });
+}
+
 function collect(req: IncomingMessage, limit: number): Promise<Buffer> {
+  // A client that left while earlier middleware waited (an async key check, a rate limit): its
+  // request was destroyed and will emit nothing more.
+  if (req.destroyed) return Promise.reject(clientAborted());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -40,6 +48,7 @@ function collect(req: IncomingMessage, limit: number): Promise<Buffer> {
       req.removeListener('end', onEnd);
       req.removeListener('error', onError);
       req.removeListener('aborted', onAborted);
+      req.removeListener('close', onAborted);
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
@@ -61,11 +70,13 @@ function collect(req: IncomingMessage, limit: number): Promise<Buffer> {
       cleanup();
       reject(error);
     };
-    const onAborted = (): void => onError(Object.assign(new Error('client aborted while sending the body'), { code: 'ECONNRESET' }));
+    const onAborted = (): void => onError(clientAborted());
     req.on('data', onData);
     req.once('end', onEnd);
     req.once('error', onError);
     req.once('aborted', onAborted);
+    // 'close' before 'end': destroyed without an error (the end comes first on a complete body).
+    req.once('close', onAborted);
   });
 }
 

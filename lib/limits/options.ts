@@ -1,5 +1,6 @@
 /** The `limits` option: its public type and the resolved config, checked once at construction. */
 import type { IncomingMessage } from 'node:http';
+import type { Request } from 'express';
 import { InvalidOptionError } from '../errors/errors.js';
 import type { RateLimits } from '../state/types.js';
 import { positiveInteger } from '../util/option-checks.js';
@@ -17,7 +18,7 @@ export interface RateLimitOptions {
    * client's identity or API key when `apiKeys` is set, else the client IP (`req.ip`, which
    * follows Express's `trust proxy`). Keys are hashed (SHA-256) before they reach the store.
    */
-  key?: ((req: IncomingMessage) => string | undefined) | undefined;
+  key?: ((req: Request) => string | undefined) | undefined;
   /**
    * Limits of one key (as `key` or the default gave it, before hashing), e.g. a customer's tier:
    * they replace the top-level ones for that key (`{}`: not limited); `undefined` keeps them.
@@ -32,6 +33,7 @@ export interface RateLimitOptions {
 
 export interface ResolvedLimits {
   defaults: RateLimits;
+  /** Called with the router's requests, which are Express's `Request`s. */
   key: ((req: IncomingMessage) => string | undefined) | undefined;
   forKey: ((key: string) => RateLimits | undefined) | undefined;
   failClosed: boolean;

@@ -31,6 +31,8 @@ export interface AttemptInput {
   stream: boolean;
   requestMs: number;
   ttftMs: number;
+  /** An event stream passed on opaque: the longest the upstream may send nothing (or the client read nothing). */
+  streamIdleMs: number;
   /** The most read of an answer held whole; past it the attempt fails with `response_too_large`. */
   maxResponseBytes: number;
   /** True for a status that could still move the request elsewhere. */
@@ -58,7 +60,10 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
     if (status >= 200 && status < 300 && isEventStream(upstream.headers)) {
       if (upstream.headers['content-encoding'] !== undefined) {
         // Left encoded (a coding the proxy cannot undo): passed on as opaque bytes, since a
-        // heartbeat or an error event written into it would corrupt it.
+        // heartbeat or an error event written into it would corrupt it. A stream may run for
+        // long, so only an idle deadline bounds it; a client that stops reading stops the
+        // upstream's progress as well, and meets the same deadline.
+        call.idleDeadline(input.streamIdleMs, 'send more of its stream');
         return { type: 'forward', call, upstream, head: [] };
       }
       call.clearDeadline(); // from here the stream's own clocks (TTFT, idle) govern

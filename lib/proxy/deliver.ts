@@ -81,6 +81,7 @@ export function forwardBody(
       body.resume();
     };
     body.on('data', (chunk: Buffer) => {
+      result.call.progress();
       if (!res.write(chunk)) {
         body.pause();
         res.once('drain', onDrain);

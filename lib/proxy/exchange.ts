@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Api, StreamTapHooks } from '../apis/api.js';
+import type { ErrorKind } from '../errors/classify.js';
 import { classifyError } from '../errors/classify.js';
 import { HttpError, openAiError } from '../errors/openai-error.js';
 import { ClientConnection } from '../http/client-connection.js';
@@ -72,6 +73,11 @@ export class Exchange {
    * answered in the API's envelope; once the client has gone nothing is written.
    */
   async run(work: () => Promise<void>): Promise<void> {
+    if (this.client.gone) {
+      // It left while earlier middleware waited: nothing is read, sent upstream or written.
+      this.#clientLeft();
+      return;
+    }
     const { shutdown } = this.config;
     shutdown.enter();
     const stopWatching = this.client.onGone(() => this.#call?.clientGone());
@@ -109,6 +115,7 @@ export class Exchange {
       transport: config.transport,
       requestMs: config.timeouts.requestMs,
       ttftMs: config.timeouts.ttftMs,
+      streamIdleMs: config.timeouts.streamIdleMs,
       maxResponseBytes: config.maxResponseBytes,
       onCall: (call) => {
         this.#call = call;
@@ -139,13 +146,24 @@ export class Exchange {
     return this.watch.stream(deliverStream(this.res, result, this.state, provider.key, context), result.upstream.status);
   }
 
-  /** Forwards a large 2xx body as it arrives (a cut-off leaves the client a truncated body). */
-  async forward(result: Extract<AttemptResult, { type: 'forward' }>, provider: ResolvedProvider): Promise<void> {
+  /**
+   * Forwards a large 2xx body as it arrives. Resolves with the kind of error when the upstream
+   * (or its deadline) cut it short: the client then has a truncated body with the upstream's
+   * status, which the log entry keeps, at warn, with the error kind.
+   */
+  async forward(result: Extract<AttemptResult, { type: 'forward' }>, provider: ResolvedProvider): Promise<ErrorKind | undefined> {
     if (this.#remembers) this.#remember(result.upstream.status, firstBytes(result.head), provider);
     const cut = await forwardBody(this.res, result, this.state, provider.key, this.#usage);
-    const kind = cut === undefined ? undefined : classifyError(cut).kind;
-    if (kind !== undefined && !this.client.gone) this.state.errorKind = kind;
-    this.watch.forwarded(result.upstream.status, kind);
+    const kind = cut === undefined || this.client.gone ? undefined : classifyError(cut).kind;
+    if (kind !== undefined && kind !== 'client_disconnect') {
+      this.state.errorKind = kind;
+      this.state.status = result.upstream.status;
+      this.state.logLevel = 'warn';
+      this.watch.forwarded(result.upstream.status, kind);
+      return kind;
+    }
+    this.watch.forwarded(result.upstream.status, undefined);
+    return undefined;
   }
 
   /** Sends an answer read whole, or the classified network error in the API's envelope. */

@@ -113,8 +113,13 @@ export function createProxyHandler(config: ProxyConfig, api: Api, route: ProxyRo
             if (verdict !== 'release') policy.settle(failover, verdict);
             return;
           }
+          if (result.type === 'forward') {
+            // Booked once the body is over: a provider that cuts large answers short is failing.
+            const cut = await exchange.forward(result, provider);
+            policy.settle(failover, cut === 'connection' || cut === 'timeout' ? 'failure' : 'success');
+            return;
+          }
           const decision = policy.decide(outcomeOf(result), attempt, failover);
-          if (result.type === 'forward') return await exchange.forward(result, provider);
           watch.answered(result);
           if (decision.action === 'deliver') return exchange.answer(result, provider);
           failedAttempt(state, provider.key, result);

@@ -11,6 +11,8 @@ export class UpstreamCall {
   readonly #abort = new AbortSource();
   readonly sentAt: number;
   #timer: NodeJS.Timeout | undefined;
+  /** The timer is an idle deadline, which `progress()` restarts. */
+  #idle = false;
 
   constructor(
     private readonly transport: UpstreamTransport,
@@ -26,9 +28,22 @@ export class UpstreamCall {
     this.#timer = setTimeout(() => this.abort(new UpstreamTimeoutError(`The upstream provider did not ${what} within ${ms} ms`, ms)), remaining);
   }
 
+  /** Replaces the deadline with an idle one: `ms` without `progress()`, then the abort. */
+  idleDeadline(ms: number, what: string): void {
+    clearTimeout(this.#timer);
+    this.#idle = true;
+    this.#timer = setTimeout(() => this.abort(new UpstreamTimeoutError(`The upstream provider did not ${what} within ${ms} ms`, ms)), ms);
+  }
+
+  /** Bytes moved: an idle deadline starts over (a plain deadline is left as it is). */
+  progress(): void {
+    if (this.#idle) this.#timer?.refresh();
+  }
+
   clearDeadline(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#idle = false;
   }
 
   abort(reason: Error): void {

@@ -1,5 +1,6 @@
 /** The Redis store's options: the public type, and the resolved config checked once at construction. */
 import { InvalidOptionError } from '../errors/errors.js';
+import { toLogSink } from '../logging/logger.js';
 import type { LogSink } from '../logging/request-logger.js';
 import { DEFAULT_MAX_AFFINITY_ENTRIES } from '../state/affinity-cache.js';
 import { positiveInteger, positiveMs } from '../util/option-checks.js';
@@ -46,15 +47,18 @@ export interface ResolvedRedisStoreOptions {
 }
 
 function asSink(logger: unknown): LogSink {
-  if (logger === undefined) return asSink(console);
+  if (logger === undefined) return toLogSink(console);
+  try {
+    // winston, pino (fields first), console, or anything with info/warn/error, as the router takes them
+    return toLogSink(logger);
+  } catch {
+    // below: a logger with warn() and error() only
+  }
   const l = logger as Partial<Record<string, unknown>> | null;
   if (typeof l === 'object' && l !== null && typeof l.warn === 'function' && typeof l.error === 'function') {
     const methods = l as Record<string, (message: string, meta?: Record<string, unknown>) => unknown>;
-    return {
-      log: (level, message, meta) => (level === 'info' && typeof methods.info === 'function' ? methods.info(message, meta) : (methods[level === 'error' ? 'error' : 'warn']!)(message, meta)),
-    };
+    return { log: (level, message, meta) => methods[level === 'error' ? 'error' : 'warn']!(message, meta) };
   }
-  if (typeof l === 'object' && l !== null && typeof l.log === 'function') return l as unknown as LogSink;
   throw new InvalidOptionError('logger', 'must be a logger with warn() and error() (winston, pino, console) or log(level, message, meta)');
 }
 

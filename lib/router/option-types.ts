@@ -32,7 +32,7 @@ export interface LlmProxyOptions {
   fetch?: FetchLike | undefined;
   /**
    * A winston or pino logger, `console`, or any object with `info`/`warn`/`error` methods (see
-   * `Logger`). Default: winston, JSON to the console at `info`.
+   * `Logger`). Default: JSON lines on stdout at `info`.
    */
   logger?: Logger | undefined;
   /** Log one entry per proxied request. Default true. */
@@ -164,7 +164,7 @@ export const OPTION_KEYS = {
   breaker: { failureThreshold: true, cooldownMs: true, maxCooldownMs: true } satisfies KeysOf<BreakerOptions>,
   health: { intervalMs: true, timeoutMs: true, maxConcurrent: true, staleMs: true } satisfies KeysOf<HealthRoutingOptions>,
   registryTimeoutMs: true,
-  responses: { maxRemembered: true, rememberMs: true },
+  responses: { maxRemembered: true, rememberMs: true } satisfies KeysOf<ResponsesOptions>,
   store: true,
   limits: { requestsPerMinute: true, tokensPerMinute: true, key: true, forKey: true, failClosed: true } satisfies KeysOf<RateLimitOptions>,
   metrics: { registry: true, meter: true } satisfies KeysOf<MetricsOptions>,

@@ -85,8 +85,14 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
   #abort(reason: unknown): void {
     if (this.#body) {
       this.#body.destroy(reason as Error);
+    } else if (this.#controller) {
+      this.#controller.abort(reason as Error);
     } else {
-      this.#controller?.abort(reason as Error);
+      // Still queued (every connection busy, or connecting): undici starts the request only when
+      // a socket takes it, and then onRequestStart aborts it. The caller hears now, so a deadline
+      // or a client that left is not held up by the queue.
+      this.#done();
+      this.reject(reason);
     }
   }
 
@@ -125,6 +131,34 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
       this.#body.fail(error);
     }
   }
+}
+
+/**
+ * `pending` settled as it settles, or rejected as soon as `signal` aborts: undici's own
+ * `request()` defers an abort until a socket takes the request. A response that comes after
+ * the abort has its body destroyed.
+ */
+export function settleOnAbort(pending: Promise<UpstreamResponse>, signal: SignalLike | undefined): Promise<UpstreamResponse> {
+  if (signal === undefined) return pending;
+  return new Promise((resolve, reject) => {
+    let aborted = signal.aborted;
+    const stop = aborted ? () => {} : listen(signal, () => {
+      aborted = true;
+      reject(abortReason(signal));
+    });
+    if (aborted) reject(abortReason(signal));
+    pending.then(
+      (response) => {
+        stop();
+        if (aborted) response.body.destroy();
+        else resolve(response);
+      },
+      (error: unknown) => {
+        stop();
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Sends `options` on `dispatcher`; resolves at the response headers. */

@@ -11,7 +11,7 @@ import { positiveInteger, positiveMs } from '../util/option-checks.js';
 import { decodeResponse } from './decode.js';
 import type { UpstreamResponse, UpstreamTransport } from './types.js';
 import type { SignalLike } from './undici-handler.js';
-import { dispatchRequest } from './undici-handler.js';
+import { dispatchRequest, settleOnAbort } from './undici-handler.js';
 
 export interface UndiciTransportOptions {
   /**
@@ -91,7 +91,7 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
   return transport;
 }
 
-async function requestOn(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: SignalLike | undefined): Promise<UpstreamResponse> {
-  const response = await dispatcher.request({ ...options, signal });
-  return { status: response.statusCode, headers: response.headers as UpstreamResponse['headers'], body: response.body };
+function requestOn(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: SignalLike | undefined): Promise<UpstreamResponse> {
+  const pending = dispatcher.request({ ...options, signal }).then((response): UpstreamResponse => ({ status: response.statusCode, headers: response.headers as UpstreamResponse['headers'], body: response.body }));
+  return settleOnAbort(pending, signal);
 }

@@ -94,6 +94,44 @@ describe('createUndiciTransport', () => {
     await upstream.socketClosed[0];
   });
 
+  // undici starts a queued request only when a socket takes it; the abort must not wait for that.
+  it.each([
+    ['its own agent (connections: 1)', () => createUndiciTransport({ connections: 1 })],
+    ['a dispatcher passed in, through its request()', () => {
+      const agent = new Agent({ connections: 1 });
+      return Object.assign(createUndiciTransport({ dispatcher: agent }), { close: () => agent.close() });
+    }],
+  ])('rejects a request still queued behind a busy connection as soon as it is aborted: %s', async (_name, make) => {
+    const queued = make();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    upstream.setHandler(async (_req, res) => {
+      await held;
+      res.end('{}');
+    });
+    try {
+      const first = queued(post(new AbortSource()));
+      await new Promise<void>((resolve) => {
+        const wait = () => (upstream.requests.length > 0 ? resolve() : setTimeout(wait, 5));
+        wait();
+      });
+      const source = new AbortSource();
+      const second = queued(post(source)).then(
+        () => 'answered',
+        (error: Error) => error.message,
+      );
+      source.abort(new Error('deadline'));
+      // Settled while the first request still holds the only connection.
+      expect(await second).toBe('deadline');
+      release();
+      await readText((await first).body);
+      expect(upstream.requests).toHaveLength(1); // the aborted one never went out
+    } finally {
+      release();
+      await queued.close();
+    }
+  });
+
   it('errors the body with the abort reason after the headers, and stops listening once the body is over', async () => {
     upstream.setHandler((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
