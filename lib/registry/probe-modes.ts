@@ -4,9 +4,9 @@
  * either loading the proxy.
  */
 import { DEFAULT_ANTHROPIC_VERSION } from '../defaults.js';
-import type { ProviderType } from './types.js';
+import type { ProbeMode, ProviderType } from './types.js';
 
-export type ProbeMode = 'chat' | 'embedding' | 'completion' | 'messages' | 'responses';
+export type { ProbeMode };
 
 export interface ProbeModeSpec {
   path: string;

@@ -1,11 +1,13 @@
 /** Provider configuration, as hosts write it. */
-import type { ProbeMode } from './probe-modes.js';
 
 /** The APIs a provider can serve. */
 export type ProviderApi = 'chat' | 'completions' | 'embeddings' | 'responses' | 'messages';
 
 /** How the proxy authenticates upstream: OpenAI's `Authorization: Bearer`, or Anthropic's `x-api-key`. */
 export type ProviderType = 'openai' | 'anthropic';
+
+/** What a health probe sends (see probe-modes.ts for each one's request). */
+export type ProbeMode = 'chat' | 'embedding' | 'completion' | 'messages' | 'responses';
 
 /** How a health probe talks to one model (see the health service). */
 export interface HealthCheckConfig {

@@ -4,7 +4,7 @@
  */
 import { APIS } from '../apis/index.js';
 import type { LogSink } from '../logging/logger.js';
-import type { LlmProxyOptions } from './options.js';
+import type { LlmProxyOptions } from './option-types.js';
 
 export interface ConfigWarning {
   /** The option at fault, e.g. `providers[0].baseUrl`. */

@@ -6,6 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { DEFAULT_HEARTBEAT_MS } from '../defaults.js';
 import type { Readable } from 'node:stream';
+import { tryReadDirectly } from '../transport/direct-read.js';
 import { FirstDataDetector } from './first-data.js';
 import { endsEvent, nextTail, START_OF_STREAM } from './tail.js';
 
@@ -232,8 +233,9 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
       heartbeat = setTimeout(beat, heartbeatMs);
     };
 
-    const onData = (chunk: Buffer): void => {
-      if (finished || chunk.length === 0) return;
+    /** Writes one chunk; false when the client's socket is full (the upstream must wait for 'drain'). */
+    const forward = (chunk: Buffer): boolean => {
+      if (finished || chunk.length === 0) return true;
       bytes += chunk.length;
       lastUpstreamAt = performance.now();
       tail = nextTail(tail, chunk);
@@ -246,24 +248,28 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
         armTimeout(); // TTFT is met: the idle clock takes over
       }
       onChunk?.(chunk);
-      if (ok || waitingForDrain) return;
+      if (ok || waitingForDrain) return true;
       // Slow client: stop reading the upstream until the socket drains; the idle clock now
       // watches the client's progress instead of the upstream's.
       waitingForDrain = true;
       unsentAtWait = unsent(res);
-      source.pause();
       res.once('drain', onDrain);
       if (!firstData && idleMs !== undefined) {
         clearTimeout(timeout);
         timeout = setTimeout(checkIdle, idleMs);
       }
+      return false;
+    };
+    const onData = (chunk: Buffer): void => {
+      if (!forward(chunk)) source.pause();
     };
     const onDrain = (): void => {
       if (finished) return;
       waitingForDrain = false;
       lastUpstreamAt = performance.now(); // the upstream could not send while we waited
       armTimeout();
-      source.resume();
+      if (direct) direct.resume();
+      else source.resume();
     };
     const onEnd = (): void => finish('done');
     const onError = (error: unknown): void => finish('upstream_stream_error', error);
@@ -280,11 +286,17 @@ export function pipeSse(source: Readable, res: ServerResponse, options: PipeSseO
     armTimeout();
     if (heartbeatMs > 0) heartbeat = setTimeout(beat, heartbeatMs);
     if (maxMs !== undefined) deadline = setTimeout(() => finish('stream_max_duration'), maxMs);
-    source.on('data', onData);
-    source.once('end', onEnd);
-    source.on('error', onError);
+    // The default transport's body is read directly (its chunks already received are handed over
+    // at once, and it may even end here); any other source as a Readable.
+    const direct = tryReadDirectly(source, { data: forward, end: onEnd, error: onError });
+    if (!direct) {
+      source.on('data', onData);
+      source.once('end', onEnd);
+      source.on('error', onError);
+    }
+    if (finished) return;
     if (res.headersSent) {
-      headersOut(); // sent by the caller
+      headersOut(); // sent by the caller, or with a chunk that was already here
     } else {
       // Headers leave at the end of this event-loop turn, or with the first chunk if it comes
       // sooner: the client has them just as soon, and it saves a write per stream.

@@ -6,6 +6,8 @@
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { errors } from 'undici';
+import type { ChunkSink, DirectlyReadable, DirectRead } from './direct-read.js';
+import { readDirectly } from './direct-read.js';
 import type { UpstreamResponse } from './types.js';
 
 type Controller = Dispatcher.DispatchController;
@@ -19,30 +21,103 @@ export type SignalLike = { aborted: boolean; reason?: unknown } & (
 
 const HIGH_WATER_MARK = 64 * 1024;
 
-/** The response body: a Readable whose reading resumes the upstream socket and whose destruction aborts the request. */
-class UpstreamBody extends Readable {
+/**
+ * The response body: a Readable whose reading resumes the upstream socket and whose destruction
+ * aborts the request, or, for a direct reader (the SSE pipe), a plain feed of chunks: a Readable
+ * costs a push, a 'data' event and a next-tick read() per chunk, which the pipe does not need.
+ */
+class UpstreamBody extends Readable implements DirectlyReadable {
+  /** Chunks that came before anyone read, kept until a reader of either kind takes them. */
+  #held: Buffer[] | undefined = [];
+  #heldBytes = 0;
+  #sink: ChunkSink | undefined;
+  /** The upstream sent the whole body. */
+  #complete = false;
   /** Complete or failed: nothing is left to abort. */
   #settled = false;
 
   constructor(
     private readonly controller: Controller,
-    release: () => void,
+    /** Called once the body is of no more use: closed, or for a direct reader settled. */
+    private readonly release: () => void,
   ) {
     super({ highWaterMark: HIGH_WATER_MARK });
     this.once('close', release);
   }
 
+  /** One chunk from the upstream; false when the upstream should pause. */
+  deliver(chunk: Buffer): boolean {
+    if (this.#sink) return this.#sink.data(chunk);
+    if (this.#held) {
+      this.#held.push(chunk);
+      this.#heldBytes += chunk.length;
+      return this.#heldBytes < HIGH_WATER_MARK;
+    }
+    return this.push(chunk);
+  }
+
   complete(): void {
+    this.#complete = true;
     this.#settled = true;
-    this.push(null);
+    if (this.#sink) {
+      this.release();
+      this.#sink.end();
+    } else if (!this.#held) {
+      this.push(null);
+    }
   }
 
   fail(error: unknown): void {
-    this.#settled = true;
-    if (!this.destroyed) this.destroy(error as Error);
+    if (this.#sink) {
+      if (this.#settled) return;
+      this.#settled = true;
+      this.release();
+      const sink = this.#sink;
+      process.nextTick(() => sink.error(error)); // a later tick, as a Readable's 'error' would come
+    } else if (!this.destroyed) {
+      this.#settled = true;
+      this.destroy(error as Error);
+    }
+  }
+
+  /** Aborts the request and fails the body with `reason`. */
+  abort(reason: unknown): void {
+    if (this.#sink) {
+      if (!this.#settled) this.controller.abort(reason as Error);
+      this.fail(reason);
+    } else {
+      this.destroy(reason as Error);
+    }
+  }
+
+  [readDirectly](sink: ChunkSink): DirectRead | undefined {
+    const held = this.#held;
+    if (!held || this.destroyed) return undefined;
+    this.#held = undefined;
+    this.#sink = sink;
+    let ok = true;
+    for (const chunk of held) ok = sink.data(chunk) && ok;
+    if (this.#complete) {
+      this.complete();
+    } else if (ok) {
+      this.controller.resume(); // in case the held chunks had filled the buffer
+    } else {
+      this.controller.pause();
+    }
+    // A reader that stops early destroys the body as it would a Readable's, which aborts the request.
+    return { resume: () => this.controller.resume() };
   }
 
   override _read(): void {
+    const held = this.#held;
+    if (held) {
+      this.#held = undefined;
+      for (const chunk of held) this.push(chunk);
+      if (this.#complete) {
+        this.push(null);
+        return;
+      }
+    }
     this.controller.resume();
   }
 
@@ -84,7 +159,7 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
 
   #abort(reason: unknown): void {
     if (this.#body) {
-      this.#body.destroy(reason as Error);
+      this.#body.abort(reason);
     } else if (this.#controller) {
       this.#controller.abort(reason as Error);
     } else {
@@ -116,7 +191,7 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
-    if (!this.#body!.push(chunk)) controller.pause();
+    if (!this.#body!.deliver(chunk)) controller.pause();
   }
 
   onResponseEnd(): void {

@@ -1,0 +1,154 @@
+/** The default transport's body read directly (as the SSE pipe reads it), against a real upstream. */
+import type { ChunkSink } from '../../../lib/transport/direct-read.js';
+import { tryReadDirectly } from '../../../lib/transport/direct-read.js';
+import { AbortSource, requestWithSource } from '../../../lib/transport/abort-source.js';
+import type { UpstreamRequest } from '../../../lib/transport/types.js';
+import { createUndiciTransport } from '../../../lib/transport/undici-transport.js';
+import { createFetchTransport } from '../../../lib/transport/fetch-transport.js';
+import { floodingUpstream, sleep, useUpstream } from '../../kit/upstream.js';
+import { waitFor } from '../../kit/stream-client.js';
+
+const upstream = useUpstream();
+const transport = createUndiciTransport();
+afterAll(() => transport.close());
+
+function post(source: AbortSource): UpstreamRequest {
+  return requestWithSource({ url: `${upstream.origin}/v1/chat/completions`, method: 'POST', headers: {}, body: Buffer.from('{}') }, source);
+}
+
+/** A sink that records what it gets; `accept` decides what data() answers. */
+function recordingSink(accept: () => boolean = () => true) {
+  const got = { chunks: [] as string[], bytes: 0, ended: 0, errors: [] as unknown[] };
+  const sink: ChunkSink = {
+    data: (chunk) => {
+      got.chunks.push(chunk.toString());
+      got.bytes += chunk.length;
+      return accept();
+    },
+    end: () => got.ended++,
+    error: (error) => got.errors.push(error),
+  };
+  return { sink, got };
+}
+
+/** An SSE upstream that writes `first` with its headers and the rest when released. */
+function heldStream(first: string, rest: string) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  upstream.setHandler(async (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(first);
+    await released;
+    res.end(rest);
+  });
+  return release;
+}
+
+describe('reading the default transport body directly', () => {
+  it('hands over the chunks received before it attached at once, then each later one, then the end', async () => {
+    const release = heldStream('data: 1\n\n', 'data: 2\n\n');
+    const source = new AbortSource();
+    const response = await transport(post(source));
+    await sleep(50); // chunk 1 has most likely arrived, and nobody reads yet
+    const { sink, got } = recordingSink();
+    expect(tryReadDirectly(response.body, sink)).toBeDefined();
+    await waitFor(() => got.chunks.length > 0, 2000, 'the first chunk'); // at once when it had arrived
+    expect(got.chunks).toEqual(['data: 1\n\n']);
+    release();
+    await waitFor(() => got.ended > 0, 2000, 'the end');
+    expect(got.chunks).toEqual(['data: 1\n\n', 'data: 2\n\n']);
+    expect(got).toMatchObject({ ended: 1, errors: [] });
+    expect(source.listenerCount('abort')).toBe(0);
+  });
+
+  it('ends at once when the whole body came before the reader', async () => {
+    upstream.setHandler((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end('data: only\n\n');
+    });
+    const response = await transport(post(new AbortSource()));
+    await sleep(50); // the body has most likely come whole
+    const { sink, got } = recordingSink();
+    tryReadDirectly(response.body, sink);
+    await waitFor(() => got.ended > 0, 2000, 'the end'); // at once when it had come
+    expect(got).toMatchObject({ chunks: ['data: only\n\n'], ended: 1 });
+  });
+
+  it('is refused once the body is read as a Readable, which then gets every byte', async () => {
+    const release = heldStream('data: 1\n\n', 'data: 2\n\n');
+    const response = await transport(post(new AbortSource()));
+    const chunks: string[] = [];
+    response.body.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+    await waitFor(() => chunks.length > 0, 2000, 'the first chunk');
+    expect(tryReadDirectly(response.body, recordingSink().sink)).toBeUndefined();
+    release();
+    await new Promise((resolve) => response.body.once('end', resolve));
+    expect(chunks.join('')).toBe('data: 1\n\ndata: 2\n\n');
+  });
+
+  it('pauses the upstream while data() answers false, until resume()', async () => {
+    const total = 32 * 1024 * 1024;
+    const flood = floodingUpstream(total, 'text/event-stream');
+    upstream.setHandler(flood.handler);
+    const response = await transport(post(new AbortSource()));
+    let accepting = true; // what came before it attached is taken; what comes after is not
+    const { sink, got } = recordingSink(() => accepting);
+    const direct = tryReadDirectly(response.body, sink)!;
+    accepting = false;
+    await waitFor(() => flood.state.blocked, 5000, 'the upstream to meet backpressure');
+    await sleep(100);
+    // Only what was in flight when it paused: without backpressure all 32 MB would arrive here.
+    expect(flood.state.blocked).toBe(true);
+    expect(got.bytes).toBeLessThan(4 * 1024 * 1024);
+    accepting = true;
+    direct.resume();
+    await waitFor(() => got.ended > 0, 10_000, 'the end');
+    expect(got.bytes).toBe(total);
+  });
+
+  it('reports an abort as error() on a later tick, and closes the upstream request', async () => {
+    heldStream('data: 1\n\n', '');
+    const source = new AbortSource();
+    const response = await transport(post(source));
+    const { sink, got } = recordingSink();
+    tryReadDirectly(response.body, sink);
+    const reason = new Error('client left');
+    source.abort(reason);
+    expect(got.errors).toEqual([]); // not inside abort(), as a Readable's 'error' is not
+    await sleep(0);
+    expect(got.errors).toEqual([reason]);
+    await upstream.socketClosed[0];
+    expect(got.ended).toBe(0);
+    expect(source.listenerCount('abort')).toBe(0);
+  });
+
+  it('aborts the upstream request when the body is destroyed', async () => {
+    heldStream('data: 1\n\n', '');
+    const response = await transport(post(new AbortSource()));
+    tryReadDirectly(response.body, recordingSink().sink);
+    response.body.destroy();
+    await upstream.socketClosed[0];
+  });
+
+  it('reports an upstream that fails mid-body as error()', async () => {
+    upstream.setHandler((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+      setTimeout(() => res.destroy(), 30);
+    });
+    const response = await transport(post(new AbortSource()));
+    const { sink, got } = recordingSink();
+    tryReadDirectly(response.body, sink);
+    await waitFor(() => got.errors.length > 0, 2000, 'the error');
+    expect(got.errors).toHaveLength(1);
+    expect(got.errors[0]).toBeInstanceOf(Error);
+    expect(got).toMatchObject({ chunks: ['data: 1\n\n'], ended: 0 });
+  });
+
+  it('is not offered by other bodies (a fetch transport), which stay plain Readables', async () => {
+    heldStream('data: 1\n\n', 'data: 2\n\n')();
+    const response = await createFetchTransport(fetch)(post(new AbortSource()));
+    expect(tryReadDirectly(response.body, recordingSink().sink)).toBeUndefined();
+    response.body.resume();
+  });
+});
