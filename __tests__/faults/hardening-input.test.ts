@@ -269,3 +269,14 @@ describe('a client that leaves during its upload while earlier middleware waits'
     }
   });
 });
+
+describe('a method a route does not take', () => {
+  it('gets 405 with an x-request-id, and its log entry names the API', async () => {
+    const before = proxy.entries.length;
+    const res = await send(`${server.url}/llm/v1/messages`, { method: 'PUT' });
+    expect(res.status).toBe(405);
+    expect(res.headers['x-request-id']).toEqual(expect.any(String));
+    expect(await waitFor(() => proxy.entries.length > before, 2000)).toBe(true);
+    expect(proxy.entries.at(-1)).toMatchObject({ status: 405, api: 'messages' });
+  });
+});

@@ -229,3 +229,15 @@ describe('router.close({ graceMs })', () => {
     await upstreamSocketClosed(0);
   });
 });
+
+describe('router.close() arguments', () => {
+  it('refuses a bad graceMs on a first call without closing (a later good call closes), and ignores it on later calls', async () => {
+    const app = await proxy();
+    await expect(app.router.close({ graceMs: -1 })).rejects.toThrow(/graceMs/);
+    const first = app.router.close({ graceMs: 0 });
+    expect(app.router.close({ graceMs: -1 })).toBe(first); // no throw: the first call's promise
+    await first;
+    const res = await timedPost(app.url, chat()).headers;
+    expect(res.statusCode).toBe(503);
+  });
+});

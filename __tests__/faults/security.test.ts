@@ -191,3 +191,32 @@ describe('provider key and base URL', () => {
     expect(seenBodies.length).toBeGreaterThan(10);
   });
 });
+
+describe('a response id cannot step out of the responses path', () => {
+  // With one provider serving responses, an unknown id goes to it: `..` would reach `/v1/` with its key.
+  it.each([
+    ['GET', '/llm/v1/responses/..'],
+    ['GET', '/llm/v1/responses/%2E%2E'],
+    ['DELETE', '/llm/v1/responses/..'],
+    ['GET', '/llm/v1/responses/%2e%2e/input_items'],
+    ['POST', '/llm/v1/responses/../cancel'],
+    ['GET', '/llm/v1/responses/.'],
+  ])('%s %s: 404 response_not_found, nothing upstream', async (method, path) => {
+    const { request } = await import('node:http');
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      // `path` as an option is sent as written (a URL string would have its dot-segments removed), as a hostile client would.
+      const { hostname, port } = new URL(server.url);
+      const req = request({ host: hostname, port, path, method }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(answer.status).toBe(404);
+    expect(JSON.parse(answer.body).error.code).toBe('response_not_found');
+    expect(upstream.requests).toHaveLength(0);
+  });
+});

@@ -18,12 +18,16 @@ import { forwardedHeaders, queryOf, withQuery } from './upstream-target.js';
 /** `?stream=true` asks a retrieve for the stored events as a stream. */
 const STREAM_QUERY = /[?&]stream=true(?:&|$)/;
 
-function responseNotFound(id: string, serving: number): HttpError {
-  const why = serving === 0 ? 'no enabled provider serves this API' : `it did not proxy its creation (or has forgotten it), and ${serving} providers serve this API`;
+function responseNotFound(id: string, serving: number | 'invalid'): HttpError {
+  const why =
+    serving === 'invalid' ? 'that is not a response id' : serving === 0 ? 'no enabled provider serves this API' : `it did not proxy its creation (or has forgotten it), and ${serving} providers serve this API`;
   return new HttpError(404, openAiError(`Response \`${id}\` not found: the proxy does not know which provider holds it (${why})`, 'invalid_request_error', 'response_not_found'));
 }
 
 async function homeOf(config: ProxyConfig, api: Api, index: ProviderIndex, id: string): Promise<ResolvedProvider> {
+  // `.` and `..` survive encodeURIComponent and would be resolved as path segments upstream,
+  // taking the provider's key to another path (`/v1/responses/..` is `/v1/`): never an id.
+  if (id === '.' || id === '..' || id === '') throw responseNotFound(id, 'invalid');
   const known = await config.homes.find(id, index);
   if (known) return known;
   const serving = index.serving(api.name as ProviderApi); // follow-up routes belong to served APIs

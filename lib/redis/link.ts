@@ -1,10 +1,11 @@
 /**
  * Every command the store sends goes through here, so the rules hold in one place: a command is
  * never queued while the connection is down (node-redis would hold it and run it later), a call
- * given a timeout gives up after it, and an outage is logged once at `warn` when it starts and once
- * at `info` when Redis answers again, which also triggers the store's resync. During an outage
- * only recovery commands (probes, loads) are sent: a request does not pay the timeout again and
- * again on a Redis that stopped answering, and nothing piles up behind it.
+ * given a timeout gives up after it (a few timeouts in a row, or a lost connection, make an
+ * outage), and an outage is logged once at `warn` when it starts and once at `info` when Redis
+ * answers again, which also triggers the store's resync (a link that flaps is logged at most once
+ * a minute). During an outage only recovery commands (probes, loads) are sent: a request does not
+ * pay the timeout again and again on a Redis that stopped answering, and nothing piles up behind it.
  */
 import { createHash } from 'node:crypto';
 import type { LogSink } from '../logging/request-logger.js';
@@ -34,12 +35,23 @@ export function luaScript(source: string): LuaScript {
 const PROBE_INTERVAL_MS = 250;
 /** Distinct Redis error replies logged at most: a broken key must not flood the log. */
 const MAX_LOGGED_REPLY_ERRORS = 20;
+/**
+ * Timeouts in a row that make an outage. One slow answer fails only its own call; a Redis that
+ * stops answering is known down after a few, and requests stop paying the timeout.
+ */
+const TIMEOUTS_FOR_OUTAGE = 3;
+/** An outage that starts within this long of the last one's warning is not logged again (a flapping link). */
+const OUTAGE_LOG_INTERVAL_MS = 60_000;
 
 export class RedisLink {
   #up = true;
   #closed = false;
   #probe: NodeJS.Timeout | undefined;
   #probing = false;
+  #timeoutsInARow = 0;
+  #lastWarnedAt = -Infinity;
+  /** This outage was not logged, so its end is not either. */
+  #quietOutage = false;
   readonly #loggedReplies = new Set<string>();
 
   constructor(
@@ -77,8 +89,10 @@ export class RedisLink {
             reply,
             new Promise<never>((_, reject) => {
               timer = setTimeout(() => {
-                controller.abort(); // drops it if still queued; if written, the answer is ignored
+                // The timeout first: aborting a command still queued rejects it too, and the
+                // race must end with the timeout, not with that abort.
                 reject(new RedisTimeoutError(`Redis did not answer within ${timeoutMs} ms`));
+                controller.abort(); // drops it if still queued; if written, the answer is ignored
               }, timeoutMs);
             }),
           ])
@@ -89,6 +103,8 @@ export class RedisLink {
       if (isReplyError(error)) {
         this.#noteSuccess(); // Redis answered, with an error
         if (!String((error as Error).message).startsWith('NOSCRIPT')) this.#logReplyError(error as Error, args[0]!);
+      } else if (error instanceof RedisTimeoutError) {
+        if (++this.#timeoutsInARow >= TIMEOUTS_FOR_OUTAGE) this.noteFailure(error);
       } else {
         this.noteFailure(error);
       }
@@ -113,9 +129,14 @@ export class RedisLink {
   noteFailure(error: unknown): void {
     if (!this.#up || this.#closed) return;
     this.#up = false;
-    this.log('warn', 'express-llm-proxy: Redis is unreachable; serving local state until it answers again', {
-      error: error instanceof Error ? error.message : String(error),
-    });
+    const now = performance.now();
+    this.#quietOutage = now - this.#lastWarnedAt < OUTAGE_LOG_INTERVAL_MS;
+    if (!this.#quietOutage) {
+      this.#lastWarnedAt = now;
+      this.log('warn', 'express-llm-proxy: Redis is unreachable; serving local state until it answers again', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
     this.#probe = setInterval(() => {
       if (this.#probing || !this.client.isReady) return;
       this.#probing = true;
@@ -132,10 +153,11 @@ export class RedisLink {
   }
 
   #noteSuccess(): void {
+    this.#timeoutsInARow = 0;
     if (this.#up || this.#closed) return;
     this.#up = true;
     clearInterval(this.#probe);
-    this.log('info', 'express-llm-proxy: Redis answers again; resynchronising shared state', {});
+    if (!this.#quietOutage) this.log('info', 'express-llm-proxy: Redis answers again; resynchronising shared state', {});
     this.onBack();
   }
 

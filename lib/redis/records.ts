@@ -85,12 +85,16 @@ export class RedisRecords<T> implements SharedRecords<T> {
     if (next === current) return Promise.resolve(current);
     if (!entry) this.#entries.set(key, (entry = emptyEntry<T>()));
     entry.value = next;
-    if (entry.pending.length >= MAX_PENDING) {
-      // A long outage: one update that writes the local value replaces the list (local wins).
-      for (const item of entry.pending) item.resolve?.(next);
-      entry.pending = [{ fn: () => next, resolve: undefined }];
-    }
-    const settled = new Promise<T | undefined>((resolve) => entry.pending.push({ fn, resolve }));
+    const settled = new Promise<T | undefined>((resolve) => {
+      if (entry.pending.length >= MAX_PENDING) {
+        // A long outage: one update that writes the local value (this one included) replaces the
+        // list, local wins; pushing `fn` as well would apply it twice on the next new base.
+        for (const item of entry.pending) item.resolve?.(next);
+        entry.pending = [{ fn: () => next, resolve }];
+      } else {
+        entry.pending.push({ fn, resolve });
+      }
+    });
     void this.#flush(key, entry);
     return settled;
   }

@@ -186,10 +186,14 @@ export function createIndexSource(
         reject(error);
       }, timeoutMs);
       timer.unref?.(); // a hung registry never keeps the host process alive
-      (listed as PromiseLike<readonly ProviderConfig[]>).then(
-        (configs) => settle(() => indexOf(configs)),
-        (error: unknown) => settle(() => failed(error)),
-      );
+      try {
+        (listed as PromiseLike<readonly ProviderConfig[]>).then(
+          (configs) => settle(() => indexOf(configs)),
+          (error: unknown) => settle(() => failed(error)),
+        );
+      } catch (error) {
+        settle(() => failed(error)); // a thenable whose then() throws: a failed list like any other
+      }
     }).finally(() => {
       if (pending === current) pending = undefined;
     });

@@ -103,6 +103,8 @@ export class CircuitBreakers {
   readonly #probeLocks = new Set<string>();
   /** The last value seen per pair, to tell a listener what a change from another instance changed. */
   readonly #seen = new Map<string, StoredPair | undefined>();
+  /** The state name last told to `onStateChange`, per pair (absent: closed). */
+  readonly #reported = new Map<string, BreakerStateName>();
   readonly #unsubscribe: () => void;
 
   constructor(
@@ -187,7 +189,13 @@ export class CircuitBreakers {
     else this.#seen.delete(key);
     const name = stateName(after, now);
     const pair = after ?? before;
-    if (pair && name !== stateName(before, now)) this.onStateChange!(pair.providerId, pair.model, name);
+    // Against the name last reported, not the one `before` has now: a cooldown that ran out made
+    // the pair half-open with no event of its own, and the probe that follows must still say so.
+    const last = this.#reported.get(key) ?? 'closed';
+    if (!pair || name === last) return;
+    if (name === 'closed') this.#reported.delete(key);
+    else this.#reported.set(key, name);
+    this.onStateChange!(pair.providerId, pair.model, name);
   }
 }
 

@@ -17,7 +17,7 @@ const ENDPOINT_PATHS = [
   ...new Set(['/models', ...APIS.flatMap((api) => api.routes.flatMap((route) => (route.kind === 'proxy' && !/[:*]/.test(route.upstreamPath) ? [route.upstreamPath] : [])))]),
 ].sort((a, b) => b.length - a.length); // `/chat/completions` before `/completions`
 
-function baseUrlWarning(baseUrl: string, where: string): ConfigWarning | undefined {
+function baseUrlWarning(baseUrl: string, where: string, type: unknown): ConfigWarning | undefined {
   let url: URL;
   try {
     url = new URL(baseUrl);
@@ -31,7 +31,10 @@ function baseUrlWarning(baseUrl: string, where: string): ConfigWarning | undefin
     return { option: where, message: `ends in ${endpoint}, which the proxy appends itself (requests would go to ${endpoint}${endpoint}); did you mean ${base}?` };
   }
   if (path === '') {
-    return { option: where, message: `has no path; OpenAI-compatible APIs usually need their version path, e.g. ${url.origin}/v1` };
+    // The proxy appends `/messages`, `/chat/completions`, … to the base URL as given: Anthropic's
+    // SDK adds `/v1` itself, so its base URL (`https://api.anthropic.com`) is one path short here.
+    const who = type === 'anthropic' ? "Anthropic's API needs" : 'OpenAI-compatible APIs usually need';
+    return { option: where, message: `has no path; ${who} its version path, e.g. ${url.origin}/v1` };
   }
   return undefined;
 }
@@ -48,9 +51,7 @@ export function configWarnings(options: LlmProxyOptions): ConfigWarning[] {
       if (Object.keys(provider.models).length === 0) {
         warnings.push({ option: `providers[${i}].models`, message: `is empty: provider ${JSON.stringify(provider.key)} serves no model` });
       }
-      // Another API's base URL may rightly have no version path (that API's own descriptor knows).
-      const type = (provider as { type?: unknown }).type;
-      const warning = type === undefined || type === 'openai' ? baseUrlWarning(provider.baseUrl, `providers[${i}].baseUrl`) : undefined;
+      const warning = baseUrlWarning(provider.baseUrl, `providers[${i}].baseUrl`, (provider as { type?: unknown }).type);
       if (warning) warnings.push(warning);
     });
   }

@@ -147,7 +147,7 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
       // Rate limits count the proxied calls, not the router's own answers (the model list).
       entry.methods[route.method] = chain([...log, begin, ...auth, ...(route.kind === 'local' ? [] : limit), wrap(handler)]);
       const allow = Object.keys(entry.methods).join(', ') + (entry.methods.GET ? ', HEAD' : '');
-      entry.otherwise = chain([...log, methodNotAllowed(api, allow)]);
+      entry.otherwise = chain([...log, begin, methodNotAllowed(api, allow)]);
     }
   }
   router.use(routes(table));
@@ -186,8 +186,14 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
 
   let closed: Promise<void> | undefined;
   router.close = (closeOptions: CloseOptions = {}) => {
-    const graceMs = nonNegativeMs(closeOptions?.graceMs, 'graceMs', DEFAULT_CLOSE_GRACE_MS);
-    closed ??= (async () => {
+    if (closed) return closed; // idempotent: later calls get the first one's promise, whatever they pass
+    let graceMs: number;
+    try {
+      graceMs = nonNegativeMs(closeOptions?.graceMs, 'graceMs', DEFAULT_CLOSE_GRACE_MS);
+    } catch (error) {
+      return Promise.reject(error); // nothing started: a later call with a good value still closes
+    }
+    closed = (async () => {
       await shutdown.close(graceMs);
       await closeHealth();
       breakers.close();

@@ -123,6 +123,28 @@ describe('the last good list', () => {
     ]);
   });
 
+  it('serves on when list() returns a thenable whose then() throws, logged at error, and leaves no timer behind', async () => {
+    const { logger, entries } = capture();
+    let broken = false;
+    const registry = {
+      list(): ProviderConfig[] | PromiseLike<ProviderConfig[]> {
+        if (!broken) return Promise.resolve(good());
+        return {
+          then() {
+            throw new Error('driver bug');
+          },
+        };
+      },
+    };
+    // A registry typed loosely, as a host's own database layer may hand one over.
+    const source = createIndexSource(registry as unknown as ProviderRegistry, 'providers', { logger });
+    const first = await source();
+    broken = true;
+    expect(await source()).toBe(first);
+    expect(entries.map((e) => [e.level, e.meta.error])).toEqual([['error', 'driver bug']]);
+    expect(jest.getTimerCount()).toBe(0); // the registryTimeoutMs timer was cleared
+  });
+
   it.each([
     ['rejects', () => Promise.reject(new Error('db down'))],
     ['throws', () => {

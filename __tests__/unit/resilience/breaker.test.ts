@@ -60,6 +60,20 @@ describe('nextPairState (pure)', () => {
 });
 
 describe('CircuitBreakers', () => {
+  it('tells every state name once as it changes, half-open included (a cooldown that ran out has no event of its own)', () => {
+    const time = clock();
+    const told: BreakerStateName[] = [];
+    const breakers = new CircuitBreakers({ failureThreshold: 1, cooldownMs: 100, maxCooldownMs: 1000 }, time.now, (_provider, _model, state) => told.push(state));
+    breakers.record(1, 'm', 'failure'); // opens
+    time.advance(200); // the cooldown ran out: half-open
+    breakers.record(1, 'm', 'attempt'); // the probe
+    breakers.record(1, 'm', 'failure'); // it failed: open again, a longer cooldown
+    time.advance(2000);
+    breakers.record(1, 'm', 'attempt');
+    breakers.record(1, 'm', 'success');
+    expect(told).toEqual(['open', 'half_open', 'open', 'half_open', 'closed']);
+  });
+
   it('opens after failureThreshold consecutive failures and lets one half-open probe through', () => {
     const time = clock();
     const breakers = new CircuitBreakers(options, time.now);
@@ -116,6 +130,7 @@ describe('CircuitBreakers', () => {
     breakers.record(1, 'm', 'success');
     expect(changes).toEqual([
       [1, 'm', 'open'],
+      [1, 'm', 'half_open'], // the probe, after the cooldown ran out
       [1, 'm', 'closed'],
     ]);
   });

@@ -116,6 +116,8 @@ describe('likely mistakes warn once, at construction', () => {
     ['a baseUrl ending in /completions', { providers: [{ ...provider, baseUrl: 'https://api.example.com/v1/completions?x=1' }] }, 'providers[0].baseUrl', /ends in \/completions,/],
     ['a baseUrl with no path', { providers: [{ ...provider, baseUrl: 'https://api.openai.com' }] }, 'providers[0].baseUrl', /has no path.*https:\/\/api\.openai\.com\/v1/],
     ['a baseUrl with only a slash', { providers: [{ ...provider, baseUrl: 'https://api.openai.com/' }] }, 'providers[0].baseUrl', /has no path/],
+    ['an anthropic baseUrl with no path (the Anthropic SDK form)', { providers: [{ ...provider, type: 'anthropic', baseUrl: 'https://api.anthropic.com' }] }, 'providers[0].baseUrl', /has no path; Anthropic's API needs its version path, e.g\. https:\/\/api\.anthropic\.com\/v1/],
+    ['an anthropic baseUrl ending in /messages', { providers: [{ ...provider, type: 'anthropic', baseUrl: 'https://api.anthropic.com/v1/messages' }] }, 'providers[0].baseUrl', /ends in \/messages.*did you mean https:\/\/api\.anthropic\.com\/v1\?/],
   ])('%s', (_name, options, option, message) => {
     const warnings = warningsOf(options);
     expect(warnings).toHaveLength(1);
