@@ -15,7 +15,7 @@ const MAX_MESSAGE_LENGTH = 300;
 
 /** The path, body and headers for a model: its own `body`, else the provider's, else the mode's default. */
 export function probeRequest(provider: ResolvedProvider, mapping: ResolvedModel): { path: string; body: Record<string, unknown>; headers: Readonly<Record<string, string>> | undefined } {
-  const mode = PROBE_MODES[mapping.healthCheck?.mode ?? defaultProbeMode(provider.type)];
+  const mode = PROBE_MODES[mapping.healthCheck?.mode ?? defaultProbeMode(provider.type, provider.apis)];
   const base = mapping.healthCheck?.body ?? provider.healthCheck?.body ?? mode.body;
   // The proxy owns `model`, whatever a configured body says; it goes first, as in the default body.
   const body: Record<string, unknown> = { model: mapping.upstream, ...base };

@@ -4,7 +4,7 @@
  * either loading the proxy.
  */
 import { DEFAULT_ANTHROPIC_VERSION } from '../defaults.js';
-import type { ProbeMode, ProviderType } from './types.js';
+import type { ProbeMode, ProviderApi, ProviderType } from './types.js';
 
 export type { ProbeMode };
 
@@ -27,7 +27,25 @@ export const PROBE_MODES: Readonly<Record<ProbeMode, ProbeModeSpec>> = Object.fr
   responses: { path: '/responses', body: { input: 'Hi', max_output_tokens: 16 } },
 });
 
-/** The mode of a model without its own: what the provider type speaks first. */
-export function defaultProbeMode(type: ProviderType): ProbeMode {
-  return type === 'anthropic' ? 'messages' : 'chat';
+/** The probe of each API a provider can serve. */
+const MODE_OF_API: Readonly<Record<ProviderApi, ProbeMode>> = Object.freeze({
+  chat: 'chat',
+  messages: 'messages',
+  responses: 'responses',
+  completions: 'completion',
+  embeddings: 'embedding',
+});
+
+/**
+ * The mode of a model without its own: what the provider type speaks first (messages for
+ * `anthropic`, chat otherwise) when the provider serves it, else the first API it serves, so a
+ * provider that serves only embeddings is not probed with a chat request it would refuse.
+ */
+export function defaultProbeMode(type: ProviderType, apis?: ReadonlySet<ProviderApi>): ProbeMode {
+  const preferred: ProviderApi = type === 'anthropic' ? 'messages' : 'chat';
+  if (apis === undefined || apis.size === 0 || apis.has(preferred)) return MODE_OF_API[preferred];
+  for (const api of ['chat', 'messages', 'responses', 'completions', 'embeddings'] as const) {
+    if (apis.has(api)) return MODE_OF_API[api];
+  }
+  return MODE_OF_API[preferred];
 }

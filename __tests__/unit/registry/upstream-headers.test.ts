@@ -61,6 +61,16 @@ describe('probeRequest', () => {
     });
   });
 
+  it.each([
+    [['embeddings'], '/embeddings'],
+    [['responses', 'embeddings'], '/responses'],
+    [['completions'], '/completions'],
+    [['chat', 'embeddings'], '/chat/completions'],
+  ] as const)('an openai provider serving only %j is probed by default on %s, an API it serves', (apis, path) => {
+    const provider = resolveProvider({ ...base, apis: [...apis] }, 'p');
+    expect(probeRequest(provider, provider.models.get('m')!).path).toBe(path);
+  });
+
   it('the responses mode', () => {
     const provider = resolveProvider({ ...base, models: { m: { model: 'm-up', healthCheck: { mode: 'responses' } } } }, 'p');
     expect(probeRequest(provider, provider.models.get('m')!)).toEqual({ path: '/responses', body: { model: 'm-up', input: 'Hi', max_output_tokens: 16 }, headers: undefined });
