@@ -27,7 +27,7 @@ describeWithRedis('metrics with a shared store', () => {
   });
   afterAll(() => redis?.stop());
 
-  async function instance(prefix: string, baseUrl: string) {
+  async function instance(prefix: string, baseUrl: string, adminKey?: string) {
     const client = await connectClient(redis.url);
     const store = createRedisStore({ client, prefix, logger: quiet });
     await store.ready;
@@ -38,6 +38,7 @@ describeWithRedis('metrics with a shared store', () => {
       metrics: { registry },
       logRequests: false,
       breaker: { failureThreshold: 1, cooldownMs: 60_000 },
+      ...(adminKey === undefined ? {} : { adminKey }),
     });
     track(async () => {
       await router.close();
@@ -62,5 +63,21 @@ describeWithRedis('metrics with a shared store', () => {
     expect(valueOf(samples, 'llm_proxy_circuit_state', open)).toBe(1);
     expect(valueOf(samples, 'llm_proxy_circuit_state', { ...open, state: 'closed' })).toBe(0);
     expect(valueOf(samples, 'llm_proxy_requests_total', { api: 'chat', provider: 'dead', model: 'gpt-test', status: '502' })).toBeUndefined(); // B served nothing
+  });
+
+  it('a health check made through A sets B\u2019s llm_proxy_provider_health', async () => {
+    const prefix = `m-${randomUUID()}:`;
+    const dead = `http://127.0.0.1:${await refusedPort()}/v1`;
+    const admin = 'admin-key-0123456789';
+    const a = await instance(prefix, dead, admin);
+    const b = await instance(prefix, dead, admin);
+    await request(a.app).post('/llm/admin/v1/providers/7/health').set('authorization', `Bearer ${admin}`).send({}).expect(200);
+    const pair = { provider: 'dead', model: 'gpt-test' };
+    let samples = await scrape(b.registry);
+    for (let tries = 0; tries < 100 && valueOf(samples, 'llm_proxy_provider_health', pair) === undefined; tries++) {
+      await sleep(10);
+      samples = await scrape(b.registry);
+    }
+    expect(valueOf(samples, 'llm_proxy_provider_health', pair)).toBe(0); // unhealthy, as A found it
   });
 });

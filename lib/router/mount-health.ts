@@ -53,6 +53,13 @@ export function mountHealth(
   }
   // The latest report per provider, whichever instance checked it.
   const latest = store.records<ProviderHealthReport>('health-reports');
+  // A report another instance made (its background round, its admin check) sets this one's gauge too.
+  const stopWatchingReports = metrics
+    ? latest.onChange((_key, report) => {
+        if (!report) return;
+        for (const model of report.models) metrics.providerHealth(report.provider_key, model.model, model.status === 'healthy');
+      })
+    : () => {};
   const onReport = (report: ProviderHealthReport): void => {
     void latest.update(String(report.provider_id), () => report);
     for (const model of report.models) {
@@ -99,6 +106,7 @@ export function mountHealth(
   }
   return async () => {
     clearInterval(timer); // an in-flight check ends by its own probe timeout
+    stopWatchingReports();
     await service.close();
   };
 }
