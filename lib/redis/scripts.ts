@@ -60,14 +60,25 @@ seed(KEYS[2])
 return {redis.call('GET', KEYS[2]), redis.call('HGETALL', KEYS[1])}`);
 
 const TOKENS_OF = `local function tokensOf(member) return tonumber(string.match(member, ':(%d+)$')) end`;
+/**
+ * The window's clock: Redis's own (TIME), so instances whose clocks disagree share one window; a
+ * caller may pass its own time instead (tests do).
+ */
+const NOW = `local function nowMs(given)
+  local n = tonumber(given)
+  if n then return n end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end`;
 
 /**
- * One rate-limit decision. KEYS: requests zset, charges zset, token sum. ARGV: now, window,
+ * One rate-limit decision. KEYS: requests zset, charges zset, token sum. ARGV: now ('' for Redis's), window,
  * requests limit (0 = none), tokens limit (0 = none), member for this request.
  * Answers {allowed, requests counted, requests reset ms, tokens used, tokens reset ms}.
  */
 export const RATE_HIT = luaScript(`${TOKENS_OF}
-local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+${NOW}
+local now, window = nowMs(ARGV[1]), tonumber(ARGV[2])
 local rpm, tpm = tonumber(ARGV[3]), tonumber(ARGV[4])
 local edge = now - window
 local count, used = 0, 0
@@ -87,7 +98,7 @@ if tpm > 0 then
 end
 local allowed = (rpm == 0 or count < rpm) and (tpm == 0 or used < tpm)
 if allowed and rpm > 0 then
-  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[5])
+  redis.call('ZADD', KEYS[1], now, ARGV[5])
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   count = count + 1
 end
@@ -107,9 +118,9 @@ if tpm > 0 then
 end
 return {allowed and 1 or 0, count, requestsReset, used, tokensReset}`);
 
-/** Adds a charge. KEYS: charges zset, token sum. ARGV: now, window, tokens, unique member. */
-export const RATE_CHARGE = luaScript(`
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4] .. ':' .. ARGV[3])
+/** Adds a charge. KEYS: charges zset, token sum. ARGV: now ('' for Redis's), window, tokens, unique member. */
+export const RATE_CHARGE = luaScript(`${NOW}
+redis.call('ZADD', KEYS[1], nowMs(ARGV[1]), ARGV[4] .. ':' .. ARGV[3])
 redis.call('INCRBY', KEYS[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])

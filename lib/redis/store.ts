@@ -122,7 +122,8 @@ export class RedisStore implements StateStore {
     }
   }
 
-  async hit(key: string, limits: RateLimits, now = Date.now()): Promise<RateLimitDecision> {
+  /** `now`: the window's clock; by default Redis's own, so instances whose clocks disagree share one window. */
+  async hit(key: string, limits: RateLimits, now?: number): Promise<RateLimitDecision> {
     const { requests, tokens } = limitsOf(limits);
     if (requests === 0 && tokens === 0) return { allowed: true };
     const k = this.#keys;
@@ -131,7 +132,7 @@ export class RedisStore implements StateStore {
       reply = (await this.#link.eval(
         RATE_HIT,
         [k.requests(key), k.tokens(key), k.tokenSum(key)],
-        [String(now), String(RATE_WINDOW_MS), String(requests), String(tokens), this.#next()],
+        [now === undefined ? '' : String(now), String(RATE_WINDOW_MS), String(requests), String(tokens), this.#next()],
         this.#options.timeoutMs,
       )) as typeof reply;
     } catch {
@@ -144,10 +145,10 @@ export class RedisStore implements StateStore {
     return decision;
   }
 
-  charge(key: string, tokens: number, now = Date.now()): void {
+  charge(key: string, tokens: number, now?: number): void {
     if (!(tokens > 0) || !Number.isFinite(tokens) || !this.#link.available) return;
     const k = this.#keys;
-    const args = [String(now), String(RATE_WINDOW_MS), String(Math.ceil(tokens)), this.#next()];
+    const args = [now === undefined ? '' : String(now), String(RATE_WINDOW_MS), String(Math.ceil(tokens)), this.#next()];
     this.#link.eval(RATE_CHARGE, [k.tokens(key), k.tokenSum(key)], args, this.#options.timeoutMs).catch(ignore);
   }
 

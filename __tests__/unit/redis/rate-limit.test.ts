@@ -42,6 +42,26 @@ describeWithRedis('Redis store: rate limits, locks, affinity', () => {
     stateStoreContract(() => a);
   });
 
+  it("counts on Redis's clock when no time is given, so an instance whose clock lags does not see its hits trimmed early", async () => {
+    const key = `k-${randomUUID()}`;
+    const realNow = Date.now;
+    // This process's clock ten minutes behind while one instance counts its requests.
+    Date.now = () => realNow() - 600_000;
+    try {
+      expect(await a.hit(key, { requestsPerMinute: 2 })).toMatchObject({ allowed: true });
+      expect(await a.hit(key, { requestsPerMinute: 2 })).toMatchObject({ allowed: true });
+    } finally {
+      Date.now = realNow;
+    }
+    // Another instance with a right clock: both hits are in the window, whoever counted them.
+    const third = await b.hit(key, { requestsPerMinute: 2 });
+    expect(third).toMatchObject({ allowed: false, requests: { limit: 2, remaining: 0 } });
+    expect(third.requests!.resetMs).toBeGreaterThan(50_000);
+    expect(third.requests!.resetMs).toBeLessThanOrEqual(60_000);
+    // A caller's own time still rules when given (the contract's fake clocks): an hour on, a new window.
+    expect(await a.hit(key, { requestsPerMinute: 2 }, realNow() + 3_600_000)).toMatchObject({ allowed: true });
+  });
+
   it('admits exactly 10 of 30 concurrent hits from two stores on a 10-per-minute key', async () => {
     const key = `k-${randomUUID()}`;
     const now = Date.now();
