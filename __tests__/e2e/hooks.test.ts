@@ -126,6 +126,11 @@ describe('hooks.onRequest', () => {
     }],
     ['calls reject() with a bad status', ({ reject }: RequestHookEvent) => reject(200, 'fine')],
     ['sets a header the proxy owns', ({ setUpstreamHeader }: RequestHookEvent) => setUpstreamHeader('content-length', '1')],
+    ['returns an object whose then getter throws', () => ({
+      get then(): never {
+        throw new Error('tenant lookup failed');
+      },
+    })],
   ])('a hook that %s: 500 hook_error, the cause logged at error, nothing upstream', async (_name, onRequest) => {
     const { app, router, entries } = tracked({ providers: [provider(upstream.baseUrl)], hooks: { onRequest } });
     const res = await request(app).post(PATH).send(chat()).expect(500);

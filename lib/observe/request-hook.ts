@@ -82,7 +82,13 @@ export function runRequestHook(hook: (event: RequestHookEvent) => unknown, input
   } catch (error) {
     return failed(error);
   }
-  if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return settle();
+  let thenable: boolean;
+  try {
+    thenable = typeof (result as PromiseLike<unknown> | undefined)?.then === 'function';
+  } catch (error) {
+    return failed(error); // a `then` getter that throws is the hook failing like any other
+  }
+  if (!thenable) return settle();
   const late = (error: unknown): void => reportHookError(logger, 'hooks.onRequest', error, input.requestId);
   return waitFor(Promise.resolve(result), wait, late).then(
     (state) => {
