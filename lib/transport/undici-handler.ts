@@ -33,6 +33,8 @@ class UpstreamBody extends Readable implements DirectlyReadable {
   #sink: ChunkSink | undefined;
   /** The upstream sent the whole body. */
   #complete = false;
+  /** The body failed before anyone read it: kept for its first reader, as its chunks are. */
+  #failure: { error: unknown } | undefined;
   /** Complete or failed: nothing is left to abort. */
   #settled = false;
 
@@ -74,6 +76,12 @@ class UpstreamBody extends Readable implements DirectlyReadable {
       this.release();
       const sink = this.#sink;
       process.nextTick(() => sink.error(error)); // a later tick, as a Readable's 'error' would come
+    } else if (this.#held) {
+      // Nobody reads yet: an 'error' now would reach no listener (and crash the process), and a
+      // reader attaching later would wait for events that already passed.
+      if (this.#settled) return;
+      this.#settled = true;
+      this.#failure = { error };
     } else if (!this.destroyed) {
       this.#settled = true;
       this.destroy(error as Error);
@@ -82,7 +90,7 @@ class UpstreamBody extends Readable implements DirectlyReadable {
 
   /** Aborts the request and fails the body with `reason`. */
   abort(reason: unknown): void {
-    if (this.#sink) {
+    if (this.#sink || this.#held) {
       if (!this.#settled) this.controller.abort(reason as Error);
       this.fail(reason);
     } else {
@@ -97,7 +105,10 @@ class UpstreamBody extends Readable implements DirectlyReadable {
     this.#sink = sink;
     let ok = true;
     for (const chunk of held) ok = sink.data(chunk) && ok;
-    if (this.#complete) {
+    if (this.#failure) {
+      this.#settled = false; // so fail() reports it to the sink
+      this.fail(this.#failure.error);
+    } else if (this.#complete) {
       this.complete();
     } else if (ok) {
       this.controller.resume(); // in case the held chunks had filled the buffer
@@ -113,6 +124,10 @@ class UpstreamBody extends Readable implements DirectlyReadable {
     if (held) {
       this.#held = undefined;
       for (const chunk of held) this.push(chunk);
+      if (this.#failure) {
+        this.destroy(this.#failure.error as Error); // the reader is listening now
+        return;
+      }
       if (this.#complete) {
         this.push(null);
         return;

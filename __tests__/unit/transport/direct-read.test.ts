@@ -152,3 +152,37 @@ describe('reading the default transport body directly', () => {
     response.body.resume();
   });
 });
+
+describe('a body that fails before anyone reads it', () => {
+  /** An upstream that sends its headers and a first chunk, then drops the connection. */
+  function cutShort() {
+    upstream.setHandler((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n', () => setTimeout(() => res.socket?.destroy(), 10));
+    });
+  }
+
+  it('keeps the failure for a Readable reader that comes later, after the chunks that came before it', async () => {
+    cutShort();
+    const response = await transport(post(new AbortSource()));
+    await upstream.socketClosed[0]; // the failure has most likely reached the body, and nobody reads yet
+    await sleep(20);
+    const chunks: string[] = [];
+    const failed = new Promise<Error>((resolve) => response.body.once('error', resolve));
+    response.body.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+    expect(await failed).toBeInstanceOf(Error);
+    expect(chunks.join('')).toBe('data: 1\n\n');
+  });
+
+  it('keeps the failure for a direct reader that comes later, as error() on a later tick', async () => {
+    cutShort();
+    const response = await transport(post(new AbortSource()));
+    await upstream.socketClosed[0];
+    await sleep(20);
+    const { sink, got } = recordingSink();
+    expect(tryReadDirectly(response.body, sink)).toBeDefined();
+    await waitFor(() => got.errors.length > 0, 2000, 'the error');
+    expect(got.chunks.join('')).toBe('data: 1\n\n');
+    expect(got.ended).toBe(0);
+  });
+});
