@@ -76,8 +76,8 @@ class UpstreamBody extends Readable implements DirectlyReadable {
       this.release();
       const sink = this.#sink;
       process.nextTick(() => sink.error(error)); // a later tick, as a Readable's 'error' would come
-    } else if (this.#held) {
-      // Nobody reads yet: an 'error' now would reach no listener (and crash the process), and a
+    } else if (this.#held && this.listenerCount('error') === 0) {
+      // Nobody listens yet: an 'error' now would reach no listener (and crash the process), and a
       // reader attaching later would wait for events that already passed.
       if (this.#settled) return;
       this.#settled = true;
@@ -90,7 +90,7 @@ class UpstreamBody extends Readable implements DirectlyReadable {
 
   /** Aborts the request and fails the body with `reason`. */
   abort(reason: unknown): void {
-    if (this.#sink || this.#held) {
+    if (this.#sink || (this.#held && this.listenerCount('error') === 0)) {
       if (!this.#settled) this.controller.abort(reason as Error);
       this.fail(reason);
     } else {
