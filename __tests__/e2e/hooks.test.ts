@@ -2,8 +2,8 @@
 import type { Request } from 'express';
 import request from 'supertest';
 import type { FinishHookEntry, ProviderConfig, RequestHookEvent, ResponseHookEvent } from '../../lib/index.js';
-import { buildApp, listen, provider, rawPost } from '../kit/app.js';
-import { closeAfterEach, waitFor } from '../kit/stream-client.js';
+import { provider, rawPost, trackedApps } from '../kit/app.js';
+import { waitFor } from '../kit/stream-client.js';
 import { failOnUnhandledErrors } from '../kit/unhandled.js';
 import { chunkEvent, okJson, sleep, startUpstream, useUpstream } from '../kit/upstream.js';
 
@@ -11,17 +11,7 @@ const upstream = useUpstream();
 failOnUnhandledErrors();
 
 // Routers and servers close after each test even when it fails half-way, so jest can exit.
-const track = closeAfterEach();
-function tracked(...args: Parameters<typeof buildApp>): ReturnType<typeof buildApp> {
-  const built = buildApp(...args);
-  track(() => built.router.close());
-  return built;
-}
-async function serve(app: Parameters<typeof listen>[0]): Promise<Awaited<ReturnType<typeof listen>>> {
-  const server = await listen(app);
-  track(server.close);
-  return server;
-}
+const { track, tracked, serve } = trackedApps();
 
 const PATH = '/llm/v1/chat/completions';
 const chat = (extra: Record<string, unknown> = {}) => ({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], ...extra });

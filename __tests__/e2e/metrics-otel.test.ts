@@ -3,9 +3,9 @@
  * MeterProvider with a reader the test collects from, and a tracer with the in-memory exporter.
  */
 import request from 'supertest';
-import { buildApp, listen, provider } from '../kit/app.js';
+import { provider, trackedApps } from '../kit/app.js';
 import { histogramPoints, memoryTracer, otelMeter } from '../kit/observability.js';
-import { closeAfterEach, timedPost, waitFor } from '../kit/stream-client.js';
+import { timedPost, waitFor } from '../kit/stream-client.js';
 import { failOnUnhandledErrors } from '../kit/unhandled.js';
 import type { UpstreamHandler } from '../kit/upstream.js';
 import { chunkEvent, completion, refusedPort, sleep, startUpstream, useUpstream } from '../kit/upstream.js';
@@ -14,17 +14,7 @@ const upstream = useUpstream();
 failOnUnhandledErrors();
 
 // Routers and servers close after each test even when it fails half-way, so jest can exit.
-const track = closeAfterEach();
-function tracked(...args: Parameters<typeof buildApp>): ReturnType<typeof buildApp> {
-  const built = buildApp(...args);
-  track(() => built.router.close());
-  return built;
-}
-async function serve(app: Parameters<typeof listen>[0]): Promise<Awaited<ReturnType<typeof listen>>> {
-  const server = await listen(app);
-  track(server.close);
-  return server;
-}
+const { track, tracked, serve } = trackedApps();
 
 const PATH = '/llm/v1/chat/completions';
 const chat = (extra: Record<string, unknown> = {}) => ({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], ...extra });

@@ -5,11 +5,11 @@
 import { Registry } from 'prom-client';
 import request from 'supertest';
 import type { FinishHookEntry, ProviderConfig, Usage } from '../../lib/index.js';
-import { buildApp, listen, provider } from '../kit/app.js';
+import { provider, trackedApps } from '../kit/app.js';
 import { messagesUpstream } from '../kit/messages-upstream.js';
 import { histogramPoints, otelMeter, scrape, valueOf } from '../kit/observability.js';
 import { responsesUpstream } from '../kit/responses-upstream.js';
-import { closeAfterEach, timedPost, waitFor } from '../kit/stream-client.js';
+import { timedPost, waitFor } from '../kit/stream-client.js';
 import { failOnUnhandledErrors } from '../kit/unhandled.js';
 import type { UpstreamHandler } from '../kit/upstream.js';
 import { chunkEvent, completion, useUpstream } from '../kit/upstream.js';
@@ -18,17 +18,7 @@ const upstream = useUpstream();
 failOnUnhandledErrors();
 
 // Routers and servers close after each test even when it fails half-way, so jest can exit.
-const track = closeAfterEach();
-function tracked(...args: Parameters<typeof buildApp>): ReturnType<typeof buildApp> {
-  const built = buildApp(...args);
-  track(() => built.router.close());
-  return built;
-}
-async function serve(app: Parameters<typeof listen>[0]): Promise<Awaited<ReturnType<typeof listen>>> {
-  const server = await listen(app);
-  track(server.close);
-  return server;
-}
+const { tracked, serve } = trackedApps();
 
 const openAiUsage = { prompt_tokens: 31, completion_tokens: 17, total_tokens: 48, prompt_tokens_details: { cached_tokens: 8 }, completion_tokens_details: { reasoning_tokens: 5 } };
 const openAiExpected: Usage = { input_tokens: 31, output_tokens: 17, total_tokens: 48, cached_input_tokens: 8, reasoning_tokens: 5 };

@@ -7,6 +7,7 @@ import winston from 'winston';
 import Transport from 'winston-transport';
 import { createLlmProxyRouter } from '../../lib/index.js';
 import type { LlmProxyOptions, LlmProxyRouter, ProviderConfig } from '../../lib/index.js';
+import { closeAfterEach } from './stream-client.js';
 
 export const SECRET = 'sk-test-SECRET-provider-key-0123456789';
 
@@ -82,4 +83,25 @@ export function rawPost(url: string, body: unknown, headers: Record<string, stri
   req.on('error', () => {}); // aborting is the point of most callers
   req.end(payload);
   return req;
+}
+
+/**
+ * `buildApp` and `listen` whose routers and servers close after each test, even one that failed
+ * half-way, so jest can exit; `track` closes anything else the same way. Call at a suite's top level.
+ */
+export function trackedApps() {
+  const track = closeAfterEach();
+  return {
+    track,
+    tracked(...args: Parameters<typeof buildApp>): ReturnType<typeof buildApp> {
+      const built = buildApp(...args);
+      track(() => built.router.close());
+      return built;
+    },
+    async serve(app: Parameters<typeof listen>[0]): Promise<Awaited<ReturnType<typeof listen>>> {
+      const server = await listen(app);
+      track(server.close);
+      return server;
+    },
+  };
 }
