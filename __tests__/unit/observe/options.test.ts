@@ -2,18 +2,10 @@
 import { Counter, Registry } from 'prom-client';
 import { createLlmProxyRouter } from '../../../lib/index.js';
 import { checkObservability } from '../../../lib/observe/options.js';
+import { thrownBy } from '../../kit/thrown.js';
 
 const providers = [{ id: 1, key: 'p', baseUrl: 'http://127.0.0.1:1/v1', models: { m: 'm' } }];
 const quiet = { log: () => undefined };
-
-function thrownBy(fn: () => unknown): Record<string, unknown> {
-  try {
-    fn();
-  } catch (error) {
-    return error as Record<string, unknown>;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('observability options', () => {
   it.each<[string, Record<string, unknown>, string, RegExp]>([

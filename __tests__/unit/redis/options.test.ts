@@ -11,15 +11,7 @@ import { MAX_PART_LENGTH } from '../../../lib/redis/keys.js';
 import { root } from '../../fixtures/ensure-dist.js';
 import { connectClient, describeWithRedis, startRedis } from '../../kit/redis-server.js';
 import type { TestRedis } from '../../kit/redis-server.js';
-
-function thrownBy(fn: () => unknown): Record<string, unknown> {
-  try {
-    fn();
-  } catch (error) {
-    return error as Record<string, unknown>;
-  }
-  throw new Error('expected a throw');
-}
+import { thrownBy } from '../../kit/thrown.js';
 
 describe('escapeKeyPart', () => {
   it.each<[string, string]>([

@@ -4,18 +4,10 @@ import type { LlmProxyOptions } from '../../../lib/index.js';
 import { configWarnings } from '../../../lib/router/config-warnings.js';
 import { OPTION_KEYS } from '../../../lib/router/option-types.js';
 import { checkKeys, nearestKey } from '../../../lib/util/option-keys.js';
+import { thrownBy } from '../../kit/thrown.js';
 
 const provider = { id: 1, key: 'p', baseUrl: 'http://127.0.0.1:1/v1', models: { m: 'm' } };
 const quiet = { log: () => undefined };
-
-function thrownBy(fn: () => unknown): { name?: string; option?: string; message: string } {
-  try {
-    fn();
-  } catch (error) {
-    return error as { name?: string; option?: string; message: string };
-  }
-  throw new Error('expected a throw');
-}
 
 function capture() {
   const entries: { level: string; message: string; meta: Record<string, unknown> }[] = [];

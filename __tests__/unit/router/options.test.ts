@@ -7,18 +7,10 @@ import { createLlmProxyRouter } from '../../../lib/index.js';
 import type { LlmProxyOptions } from '../../../lib/index.js';
 import { parseByteSize, resolveOptions } from '../../../lib/router/options.js';
 import { MemoryStore } from '../../../lib/state/memory-store.js';
+import { thrownBy } from '../../kit/thrown.js';
 
 const providers = [{ id: 1, key: 'p', baseUrl: 'http://127.0.0.1:1/v1', models: { m: 'm' } }];
 const quiet = { log: () => undefined };
-
-function thrownBy(fn: () => unknown): Record<string, unknown> {
-  try {
-    fn();
-  } catch (error) {
-    return error as Record<string, unknown>;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('createLlmProxyRouter options', () => {
   it.each<[string, unknown, string]>([
