@@ -101,10 +101,12 @@ export class CircuitBreakers {
   readonly #store: StateStore;
   /** Pairs whose half-open probe lock this instance holds. */
   readonly #probeLocks = new Set<string>();
-  /** The last value seen per pair, to tell a listener what a change from another instance changed. */
-  readonly #seen = new Map<string, StoredPair | undefined>();
-  /** The state name last told to `onStateChange`, per pair (absent: closed). */
-  readonly #reported = new Map<string, BreakerStateName>();
+  /**
+   * The state name last told to `onStateChange`, per pair, with the pair's ids (absent: closed).
+   * Compared with the state now, not with the previous value: a cooldown that ran out made the
+   * pair half-open with no event of its own, and the probe that follows must still say so.
+   */
+  readonly #reported = new Map<string, { name: BreakerStateName; providerId: string | number; model: string }>();
   readonly #unsubscribe: () => void;
 
   constructor(
@@ -152,7 +154,7 @@ export class CircuitBreakers {
       if (next === current) return current;
       return next && { ...next, providerId, model };
     });
-    if (this.onStateChange) this.#changed(key, this.#pairs.get(key), now, before);
+    if (this.onStateChange) this.#changed(key, this.#pairs.get(key), now);
     if (event !== 'attempt' || !this.#store.shared) return true;
     return this.#claimProbe(key, before!.cooldownMs);
   }
@@ -183,19 +185,16 @@ export class CircuitBreakers {
     return won;
   }
 
-  /** Tells the listener when the pair's state name changed (`before`: the value this instance last saw). */
-  #changed(key: string, after: StoredPair | undefined, now: number, before = this.#seen.get(key)): void {
-    if (after) this.#seen.set(key, after);
-    else this.#seen.delete(key);
+  /** Tells the listener when the pair's state name changed, here or through another instance. */
+  #changed(key: string, after: StoredPair | undefined, now: number): void {
     const name = stateName(after, now);
-    const pair = after ?? before;
-    // Against the name last reported, not the one `before` has now: a cooldown that ran out made
-    // the pair half-open with no event of its own, and the probe that follows must still say so.
-    const last = this.#reported.get(key) ?? 'closed';
-    if (!pair || name === last) return;
+    const last = this.#reported.get(key);
+    if (name === (last?.name ?? 'closed')) return;
+    // A pair gone from the store is closed, and was reported otherwise: `last` names it.
+    const { providerId, model } = after ?? last!;
     if (name === 'closed') this.#reported.delete(key);
-    else this.#reported.set(key, name);
-    this.onStateChange!(pair.providerId, pair.model, name);
+    else this.#reported.set(key, { name, providerId, model });
+    this.onStateChange!(providerId, model, name);
   }
 }
 
