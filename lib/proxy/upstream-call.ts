@@ -23,16 +23,18 @@ export class UpstreamCall {
 
   /** Starts (or restarts) the deadline `ms` after the request was sent. */
   deadline(ms: number, what: string): void {
-    clearTimeout(this.#timer);
-    const remaining = Math.max(0, this.sentAt + ms - performance.now());
-    this.#timer = setTimeout(() => this.abort(new UpstreamTimeoutError(`The upstream provider did not ${what} within ${ms} ms`, ms)), remaining);
+    this.#arm(ms, what, Math.max(0, this.sentAt + ms - performance.now()), false);
   }
 
   /** Replaces the deadline with an idle one: `ms` without `progress()`, then the abort. */
   idleDeadline(ms: number, what: string): void {
+    this.#arm(ms, what, ms, true);
+  }
+
+  #arm(ms: number, what: string, delay: number, idle: boolean): void {
     clearTimeout(this.#timer);
-    this.#idle = true;
-    this.#timer = setTimeout(() => this.abort(new UpstreamTimeoutError(`The upstream provider did not ${what} within ${ms} ms`, ms)), ms);
+    this.#idle = idle;
+    this.#timer = setTimeout(() => this.abort(new UpstreamTimeoutError(`The upstream provider did not ${what} within ${ms} ms`, ms)), delay);
   }
 
   /** Bytes moved: an idle deadline starts over (a plain deadline is left as it is). */
