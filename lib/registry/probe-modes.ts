@@ -27,7 +27,7 @@ export const PROBE_MODES: Readonly<Record<ProbeMode, ProbeModeSpec>> = Object.fr
   responses: { path: '/responses', body: { input: 'Hi', max_output_tokens: 16 } },
 });
 
-/** The probe of each API a provider can serve. */
+/** The probe of each API a provider can serve, in the order a default is looked for. */
 const MODE_OF_API: Readonly<Record<ProviderApi, ProbeMode>> = Object.freeze({
   chat: 'chat',
   messages: 'messages',
@@ -44,7 +44,7 @@ const MODE_OF_API: Readonly<Record<ProviderApi, ProbeMode>> = Object.freeze({
 export function defaultProbeMode(type: ProviderType, apis?: ReadonlySet<ProviderApi>): ProbeMode {
   const preferred: ProviderApi = type === 'anthropic' ? 'messages' : 'chat';
   if (apis === undefined || apis.size === 0 || apis.has(preferred)) return MODE_OF_API[preferred];
-  for (const api of ['chat', 'messages', 'responses', 'completions', 'embeddings'] as const) {
+  for (const api of Object.keys(MODE_OF_API) as ProviderApi[]) {
     if (apis.has(api)) return MODE_OF_API[api];
   }
   return MODE_OF_API[preferred];
