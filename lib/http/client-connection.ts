@@ -3,24 +3,33 @@
  * react to the client leaving (the upstream call, a retry wait, the SSE pipe) subscribes with
  * `onGone`, the end of the request (its log entry, metrics) with `onEnd`. Node emits 'close' on a
  * response after it finished too, so 'close' alone tells both.
+ *
+ * The response can be over before the proxy has recorded why (a stream's error, a client that
+ * left mid-stream): the proxy's work `hold`s the end until it has, so the end listener runs once
+ * both are over, with no timer or extra event-loop turn in between.
  */
 import type { ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 
 /** Structurally the SSE pipe's `ClientWatch`, so the pipe can share it. */
 export class ClientConnection {
   gone = false;
   #listeners: (() => void)[] = [];
-  #end: (() => void) | undefined;
+  #end: ((closedAt: number) => void) | undefined;
   #closed = false;
+  #closedAt = 0;
+  #holds = 0;
 
   constructor(res: ServerResponse) {
     if (res.destroyed && !res.writableFinished) {
       this.gone = true;
       this.#closed = true;
+      this.#closedAt = performance.now();
       return;
     }
     res.once('close', () => {
       this.#closed = true;
+      this.#closedAt = performance.now();
       if (!res.writableFinished) {
         // The connection closed before the answer was complete: the client left.
         this.gone = true;
@@ -28,14 +37,27 @@ export class ClientConnection {
         this.#listeners = [];
         for (const listener of listeners) listener();
       }
-      this.#end?.();
+      if (this.#holds === 0) this.#ended();
     });
   }
 
-  /** Calls `listener` once the response is over, complete or not (one listener: the request's end watcher). */
-  onEnd(listener: () => void): void {
-    if (this.#closed) listener();
-    else this.#end = listener;
+  /**
+   * Calls `listener` once the response is over, complete or not, and nothing holds the end (one
+   * listener: the request's end watcher), with the time the response closed.
+   */
+  onEnd(listener: (closedAt: number) => void): void {
+    this.#end = listener;
+    if (this.#closed && this.#holds === 0) this.#ended();
+  }
+
+  /** Delays the end listener until `release()`: the work that holds it still records how the request ended. */
+  hold(): void {
+    this.#holds += 1;
+  }
+
+  release(): void {
+    this.#holds -= 1;
+    if (this.#holds === 0 && this.#closed) this.#ended();
   }
 
   onGone(listener: () => void): () => void {
@@ -48,6 +70,12 @@ export class ClientConnection {
       const at = this.#listeners.indexOf(listener);
       if (at !== -1) this.#listeners.splice(at, 1);
     };
+  }
+
+  #ended(): void {
+    const end = this.#end;
+    this.#end = undefined;
+    end?.(this.#closedAt);
   }
 
   /** Waits `ms`, or less if the client leaves; resolves false when it left. */

@@ -1,9 +1,14 @@
 /**
  * The default logger: one JSON line per entry on stdout (`{"timestamp","level","message",…}`),
- * built with one `JSON.stringify` and written in batches, one write per event-loop turn however
- * many entries the turn produced. winston's logger runs each entry through its stream pipeline and
- * its formats (a second serialisation, with sorted keys); the request log is on by default, so its
- * cost is paid on every request (BENCHMARKS.md has the comparison).
+ * built with one `JSON.stringify` of the fields and written in batches. winston's logger runs each
+ * entry through its stream pipeline and its formats (a second serialisation, with sorted keys);
+ * the request log is on by default, so its cost is paid on every request (BENCHMARKS.md has the
+ * comparison).
+ *
+ * Writes to stdout are synchronous system calls on Linux (files and pipes alike), and at a steady
+ * request rate most event-loop turns carry one request: writing once per turn cost a write and an
+ * extra turn per request. So after a quiet spell an entry leaves on the next turn, as before; while
+ * entries keep coming, they leave together at most every `batchMs`.
  */
 import type { LogSink } from './logger.js';
 
@@ -12,14 +17,35 @@ export interface LineSink {
   write(chunk: string): unknown;
 }
 
+export interface JsonLinesLogOptions {
+  /** Entries below this level are not even built. Default `info`. */
+  level?: 'error' | 'warn' | 'info' | 'debug' | undefined;
+  /** While entries keep coming, the longest an entry waits to be written. Default 10 ms. */
+  batchMs?: number | undefined;
+  /** Pending bytes (about) that are written at once, whatever the time. Default 64 KiB. */
+  maxPendingBytes?: number | undefined;
+  /** The clock, in ms (tests inject one). Default `Date.now`. */
+  now?: (() => number) | undefined;
+}
+
 const LEVELS: Record<string, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+/** The known levels as they appear in a line, ready to splice in. */
+const LEVEL_FIELDS: Record<string, string> = { error: '","level":"error","message":', warn: '","level":"warn","message":', info: '","level":"info","message":', debug: '","level":"debug","message":' };
 
 export class JsonLinesLog implements LogSink {
   #pending = '';
   #scheduled = false;
+  #flushedAt = -Infinity;
+  // The ISO timestamp of the last millisecond an entry was written in: most entries share it.
+  #stampAt = NaN;
+  #stamp = '';
   readonly #threshold: number;
+  readonly #batchMs: number;
+  readonly #maxPending: number;
+  readonly #now: () => number;
   readonly #flush = (): void => {
     this.#scheduled = false;
+    this.#flushedAt = this.#now();
     const lines = this.#pending;
     this.#pending = '';
     if (lines !== '') this.out.write(lines);
@@ -27,10 +53,14 @@ export class JsonLinesLog implements LogSink {
 
   constructor(
     private readonly out: LineSink = process.stdout,
-    /** Entries below this level are not even built. Default `info`. */
-    level: 'error' | 'warn' | 'info' | 'debug' = 'info',
+    /** The level, or the options. */
+    levelOrOptions: JsonLinesLogOptions['level'] | JsonLinesLogOptions = {},
   ) {
-    this.#threshold = LEVELS[level];
+    const options = typeof levelOrOptions === 'string' || levelOrOptions === undefined ? { level: levelOrOptions } : levelOrOptions;
+    this.#threshold = LEVELS[options.level ?? 'info'];
+    this.#batchMs = options.batchMs ?? 10;
+    this.#maxPending = options.maxPendingBytes ?? 64 * 1024;
+    this.#now = options.now ?? Date.now;
   }
 
   /** True when an entry at `level` would be written (so a caller can skip building it). */
@@ -40,22 +70,46 @@ export class JsonLinesLog implements LogSink {
 
   log(level: string, message: string, meta: Record<string, unknown>): void {
     if (!this.isLevelEnabled(level)) return;
-    let line: string;
-    try {
-      line = JSON.stringify({ timestamp: new Date().toISOString(), level, message, ...meta });
-    } catch {
-      line = JSON.stringify({ timestamp: new Date().toISOString(), level, message, meta_error: 'the entry could not be serialised' });
+    const now = this.#now();
+    this.#pending += this.#line(now, level, message, meta);
+    if (this.#pending.length >= this.#maxPending) {
+      this.#flush(); // a timer may still be set: it then finds nothing to write
+      return;
     }
-    this.#pending += `${line}\n`;
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      // The entries of this turn leave together, at the start of the next one.
-      setImmediate(this.#flush);
-    }
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    const quiet = now - this.#flushedAt;
+    if (quiet >= this.#batchMs) setImmediate(this.#flush);
+    else setTimeout(this.#flush, this.#batchMs - quiet);
   }
 
   /** Writes what is pending now (for a process about to exit). */
   flush(): void {
     this.#flush();
+  }
+
+  /**
+   * `{"timestamp":…,"level":…,"message":…` and then the fields as `JSON.stringify` writes them, with
+   * no object built to hold all four. A field named like one of the first three comes later in the
+   * line, so a JSON reader takes the field's value, as it would have with the fields spread last.
+   */
+  #line(now: number, level: string, message: string, meta: Record<string, unknown>): string {
+    let fields: string;
+    try {
+      fields = JSON.stringify(meta) ?? '{}';
+      if (fields.charCodeAt(0) !== 0x7b) fields = `{"meta":${fields}}`; // fields that are not an object (a `toJSON`, say)
+    } catch {
+      fields = '{"meta_error":"the entry could not be serialised"}';
+    }
+    const head = `{"timestamp":"${this.#timestamp(now)}${LEVEL_FIELDS[level] ?? `","level":${JSON.stringify(level)},"message":`}${JSON.stringify(message)}`;
+    return fields.length > 2 ? `${head},${fields.slice(1)}\n` : `${head}}\n`;
+  }
+
+  #timestamp(now: number): string {
+    if (now !== this.#stampAt) {
+      this.#stampAt = now;
+      this.#stamp = new Date(now).toISOString();
+    }
+    return this.#stamp;
   }
 }

@@ -186,8 +186,8 @@ function writeLog(logger: LogSink): RequestEndHandler {
 }
 
 /**
- * Runs `onEnd` one event-loop turn after the response is over. The router's own watcher rides on
- * the request's one close watcher (`ClientConnection`, which the handler then shares), so a
+ * Runs `onEnd` once the response is over. The router's own watcher rides on the request's one
+ * close watcher (`ClientConnection`, which the handler then shares and holds while it works), so a
  * request costs one listener; the host-wide `requestLogger` listens for itself.
  */
 function endWatcher(onEnd: RequestEndHandler, log: boolean, always: boolean, hostWide: boolean): NodeMiddleware {
@@ -202,24 +202,23 @@ function endWatcher(onEnd: RequestEndHandler, log: boolean, always: boolean, hos
       state.logged = true;
       if (hostWide) watchHeaders(res, state);
     }
-    const ended = (): void => {
-      const endedAt = performance.now();
-      // The response can be over in the same tick the proxy ends a stream, before it has recorded
-      // why (stream_error, 499); build the entry once that bookkeeping has run.
-      setImmediate(() => {
-        try {
-          onEnd(req, res, state, endedAt, logs);
-        } catch {
-          // Nothing that runs at the end of a request may break the request path.
-        }
-      });
+    const ended = (endedAt: number): void => {
+      try {
+        onEnd(req, res, state, endedAt, logs);
+      } catch {
+        // Nothing that runs at the end of a request may break the request path.
+      }
     };
     if (hostWide) {
+      // Outside the router nothing holds the end until the proxy has recorded why the response
+      // ended (it can be over in the same tick the proxy ends a stream): the entry is built one
+      // event-loop turn later, once that bookkeeping has run.
       const done = (): void => {
         res.removeListener('finish', done);
         res.removeListener('close', done);
         res.removeListener('error', done);
-        ended();
+        const endedAt = performance.now();
+        setImmediate(() => ended(endedAt));
       };
       res.once('finish', done);
       res.once('close', done);

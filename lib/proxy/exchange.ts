@@ -80,6 +80,7 @@ export class Exchange {
     }
     const { shutdown } = this.config;
     shutdown.enter();
+    this.client.hold(); // the request's end (its log entry, metrics) waits until its outcome is recorded
     const stopWatching = this.client.onGone(() => this.#call?.clientGone());
     const stopListening = shutdown.onStop(() => {
       this.stopped = true;
@@ -95,6 +96,7 @@ export class Exchange {
       stopWatching();
       stopListening();
       shutdown.leave();
+      this.client.release();
     }
   }
 

@@ -40,6 +40,53 @@ describe('ClientConnection', () => {
     await server.close();
   });
 
+  it('runs the end listener once the response closed and every hold is released, with the close time', async () => {
+    const events: string[] = [];
+    let watched: ClientConnection | undefined;
+    let closedAt = 0;
+    const server = await withServer((res, connection) => {
+      watched = connection;
+      connection.hold();
+      connection.hold();
+      connection.onEnd((at) => {
+        closedAt = at;
+        events.push('end');
+      });
+      res.end('ok');
+    });
+    const text = await (await fetch(server.url, { method: 'POST', body: 'x' })).text();
+    expect(text).toBe('ok');
+    expect(await waitFor(() => watched !== undefined && closedAt === 0)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // closed by now, but held twice
+    expect(events).toEqual([]);
+    const before = performance.now();
+    watched!.release();
+    expect(events).toEqual([]);
+    watched!.release();
+    expect(events).toEqual(['end']);
+    expect(closedAt).toBeGreaterThan(0);
+    expect(closedAt).toBeLessThan(before); // when it closed, not when it was released
+    watched!.hold();
+    watched!.release();
+    expect(events).toEqual(['end']); // once
+    await server.close();
+  });
+
+  it('runs the end listener at close when nothing holds it, and at once for one set after', async () => {
+    const events: string[] = [];
+    let watched: ClientConnection | undefined;
+    const server = await withServer((res, connection) => {
+      watched = connection;
+      connection.onEnd(() => events.push('end'));
+      res.end('ok');
+    });
+    await (await fetch(server.url, { method: 'POST', body: 'x' })).text();
+    expect(await waitFor(() => events.length === 1)).toBe(true);
+    watched!.onEnd(() => events.push('late'));
+    expect(events).toEqual(['end', 'late']);
+    await server.close();
+  });
+
   it('does not call a response that finished normally a departure', async () => {
     let watched: ClientConnection | undefined;
     const heard: string[] = [];

@@ -1,4 +1,4 @@
-/** The default logger: JSON lines, one write per event-loop turn, no work for a level that is off. */
+/** The default logger: JSON lines, written in batches, no work for a level that is off. */
 import { JsonLinesLog } from '../../../lib/logging/json-lines.js';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
@@ -31,9 +31,65 @@ describe('JsonLinesLog', () => {
     await turn();
     expect(writes).toHaveLength(1);
     expect(writes[0].trimEnd().split('\n').map((line) => JSON.parse(line).i)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('after a quiet spell writes on the next turn; while entries keep coming, at most every batchMs', async () => {
+    const { writes, out } = sink();
+    let now = 1_000;
+    const log = new JsonLinesLog(out, { batchMs: 40, now: () => now });
+    log.log('info', 'first', {});
+    await turn();
+    expect(writes).toHaveLength(1); // quiet before: at once
+
+    now += 5; // 5 ms after that write: this one waits for the rest of the 40 ms
+    log.log('info', 'second', {});
+    now += 10;
+    log.log('info', 'third', {});
+    await turn();
+    expect(writes).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(writes).toHaveLength(2);
+    expect(writes[1].trimEnd().split('\n').map((line) => JSON.parse(line).message)).toEqual(['second', 'third']);
+
+    now += 100; // quiet again
     log.log('warn', 'later', {});
     await turn();
-    expect(writes).toHaveLength(2);
+    expect(writes).toHaveLength(3);
+  });
+
+  it('writes at once when the pending lines reach maxPendingBytes', () => {
+    const { writes, out } = sink();
+    const log = new JsonLinesLog(out, { maxPendingBytes: 200 });
+    log.log('info', 'short', {});
+    expect(writes).toHaveLength(0);
+    log.log('info', 'x'.repeat(200), {});
+    expect(writes).toHaveLength(1);
+    expect(writes[0].trimEnd().split('\n')).toHaveLength(2);
+  });
+
+  it('shares one timestamp string within a millisecond and makes a new one for the next', async () => {
+    const { writes, out } = sink();
+    let now = Date.parse('2026-11-29T04:00:00.000Z');
+    const log = new JsonLinesLog(out, { now: () => now });
+    log.log('info', 'a', {});
+    log.log('info', 'b', {});
+    now += 1;
+    log.log('info', 'c', {});
+    await turn();
+    expect(writes[0].trimEnd().split('\n').map((line) => JSON.parse(line).timestamp)).toEqual(['2026-11-29T04:00:00.000Z', '2026-11-29T04:00:00.000Z', '2026-11-29T04:00:00.001Z']);
+  });
+
+  it('escapes the message and an unknown level, and lets a field named like them win as a spread would', async () => {
+    const { writes, out } = sink();
+    const log = new JsonLinesLog(out, 'debug');
+    log.log('info', 'say "hi"\n', { message: 'from the fields', n: 1 });
+    log.log('weird"level', 'm', {});
+    log.log('info', 'empty', {});
+    await turn();
+    const [first, second, third] = writes[0].trimEnd().split('\n').map((line) => JSON.parse(line));
+    expect(first).toMatchObject({ level: 'info', message: 'from the fields', n: 1 });
+    expect(second.level).toBe('weird"level');
+    expect(Object.keys(third)).toEqual(['timestamp', 'level', 'message']);
   });
 
   it('drops levels below its own without building them, and says so through isLevelEnabled', async () => {
