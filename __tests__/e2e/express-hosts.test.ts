@@ -55,6 +55,32 @@ describe(`Express ${EXPRESS_MAJOR} host`, () => {
     await router.close();
   });
 
+  it("serves its API routes without Express's layer walk, and everything else through it", async () => {
+    // Express 4 routers take their methods from `express.Router` itself, Express 5 ones from its prototype.
+    const methods = (EXPRESS_MAJOR === 4 ? express.Router : express.Router.prototype) as unknown as { handle: (...args: unknown[]) => unknown };
+    const original = methods.handle;
+    const walked: string[] = [];
+    let ours: unknown;
+    methods.handle = function (this: unknown, ...args: unknown[]) {
+      if (this === ours) walked.push((args[0] as Request).url);
+      return original.apply(this, args);
+    };
+    try {
+      const { app, router } = buildApp({ providers: [provider(upstream.baseUrl)], adminKey: 'admin-secret' });
+      ours = router;
+      await request(app).post('/llm/v1/chat/completions').send({ model: 'gpt-test', messages: [] }).expect(200);
+      await request(app).get('/llm/v1/models').expect(200);
+      await request(app).get('/llm/v1/chat/completions').expect(405);
+      expect(walked).toEqual([]);
+      await request(app).get('/llm/admin/v1/health').expect(401); // the health routes want the admin key
+      await request(app).get('/llm/v1/nope').expect(404);
+      expect(walked).toEqual(['/admin/v1/health', '/v1/nope']);
+      await router.close();
+    } finally {
+      methods.handle = original;
+    }
+  });
+
   it('answers a wrong method with an OpenAI-shaped 405', async () => {
     const { app, router } = buildApp({ providers: [provider(upstream.baseUrl)] });
     const res = await request(app).get('/llm/v1/chat/completions').expect(405);

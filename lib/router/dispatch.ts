@@ -1,6 +1,7 @@
 /**
- * The router's routes in one Express layer. Express's per-layer and per-route dispatch is a
- * visible share of the proxy's CPU per request; a path lookup in a Map costs next to nothing.
+ * The router's API routes in one function, which the router runs before Express's own dispatch.
+ * Express's per-layer and per-route dispatch is a visible share of the proxy's CPU per request; a
+ * path lookup in a Map costs next to nothing.
  * Paths with parameters (`/v1/responses/:id`, `/v1/models/*`) are tried only when no exact path
  * matches. Matching follows Express's defaults: case-insensitive, one trailing slash allowed.
  */
