@@ -67,16 +67,14 @@ describe('JsonLinesLog', () => {
     expect(writes[0].trimEnd().split('\n')).toHaveLength(2);
   });
 
-  it('shares one timestamp string within a millisecond and makes a new one for the next', async () => {
+  it('writes the ISO timestamp of the entry, across milliseconds, seconds, days and years', async () => {
     const { writes, out } = sink();
-    let now = Date.parse('2026-11-29T04:00:00.000Z');
-    const log = new JsonLinesLog(out, { now: () => now });
-    log.log('info', 'a', {});
-    log.log('info', 'b', {});
-    now += 1;
-    log.log('info', 'c', {});
+    const instants = ['2026-11-29T04:00:00.000Z', '2026-11-29T04:00:00.000Z', '2026-11-29T04:00:00.001Z', '2026-11-29T04:00:00.999Z', '2026-11-29T04:00:01.000Z', '2026-12-31T23:59:59.999Z', '2027-01-01T00:00:00.007Z', '1999-12-31T23:59:59.050Z'];
+    let at = 0;
+    const log = new JsonLinesLog(out, { now: () => Date.parse(instants[at]) + (at === 1 ? 0.7 : 0) }); // performance-style fractions are dropped
+    for (at = 0; at < instants.length; at++) log.log('info', `m${at}`, {});
     await turn();
-    expect(writes[0].trimEnd().split('\n').map((line) => JSON.parse(line).timestamp)).toEqual(['2026-11-29T04:00:00.000Z', '2026-11-29T04:00:00.000Z', '2026-11-29T04:00:00.001Z']);
+    expect(writes[0].trimEnd().split('\n').map((line) => JSON.parse(line).timestamp)).toEqual(instants);
   });
 
   it('escapes the message and an unknown level, and lets a field named like them win as a spread would', async () => {
