@@ -4,6 +4,7 @@
  */
 import { Console } from 'node:console';
 import { Writable } from 'node:stream';
+import { jest } from '@jest/globals';
 import express from 'express';
 import pino from 'pino';
 import request from 'supertest';
@@ -120,6 +121,32 @@ describe('a host with express.json() mounted before the router', () => {
 });
 
 describe('loggers', () => {
+  it('the default logger: close() writes the entries it still holds back', async () => {
+    const written: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    // Frozen clocks: the second entry comes "0 ms" after the first was written, so it waits for a
+    // batch timer that never fires; only close() can write it.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'performance'] });
+    try {
+      const router = createLlmProxyRouter({ providers: [provider(upstream.baseUrl)] }); // no logger: the default
+      const app = express().use('/llm', router);
+      await request(app).post('/llm/v1/chat/completions').send(chat()).expect(200);
+      await request(app).post('/llm/v1/chat/completions').send(chat()).expect(200);
+      const entries = () => written.join('').split('\n').filter((line) => line.includes('/llm/v1/chat/completions'));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(entries()).toHaveLength(1);
+      await router.close();
+      expect(entries()).toHaveLength(2);
+      expect(JSON.parse(entries()[1])).toMatchObject({ level: 'info', status: 200, path: '/llm/v1/chat/completions' });
+    } finally {
+      jest.useRealTimers();
+      write.mockRestore();
+    }
+  });
+
   it('takes a pino logger: entries are pino JSON lines with the request fields, at pino levels', async () => {
     const out = lines();
     const logger = pino({ base: undefined }, out.stream);

@@ -9,6 +9,7 @@ import { HttpError, openAiError } from '../errors/openai-error.js';
 import { registryError } from './registry-error.js';
 import { requestState } from '../http/request-state.js';
 import { sendJson } from '../http/respond.js';
+import { JsonLinesLog } from '../logging/json-lines.js';
 import { routerRequestLogger, routerRequestWatcher } from '../logging/request-logger.js';
 import { requestFinisher } from '../observe/finish.js';
 import { ProxyObserver } from '../observe/observer.js';
@@ -213,6 +214,9 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
       breakers.close();
       await config.closeStore();
       await config.closeTransport();
+      // The default logger batches its lines for up to 10 ms: a host that exits right after
+      // close() still gets the entries of the last requests.
+      if (config.logger instanceof JsonLinesLog) config.logger.flush();
     })();
     return closed;
   };
