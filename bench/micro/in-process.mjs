@@ -1,0 +1,203 @@
+/**
+ * CPU and garbage collection per request with the client, the proxy and a mock upstream in ONE
+ * process (not a test; not the bench's method). The client and upstream cost the same for every
+ * variant, so differences between variants are the proxy's; what it buys is steadiness: on a
+ * shared host the bench's per-process A/B moves ±50 µs between rounds, this about ±5 µs. It also
+ * counts what the bench cannot see: how much of the minor GCs' time each request costs, and which
+ * allocation sites leave objects that survive a minor GC (what makes scavenges slow).
+ *
+ *   npm run build
+ *   node bench/micro/in-process.mjs [--variants dist,other/dist] [--modes floor,ours,defaults]
+ *        [--body small|stream] [--requests 20000] [--rounds 3] [--survivors]
+ *
+ * Each (variant, mode) runs in its own child process, alternating, `--rounds` times; medians are
+ * printed. `floor` is Express 5 with a raw `node:http` pipe; `ours` the router with
+ * `logRequests: false`; `defaults` the router as a user gets it (its JSON lines go to /dev/null).
+ * `--survivors` prints, per mode, the allocation sites of objects that outlived a minor GC
+ * (V8's sampling heap profiler, one run, inlining off so that sites are the real functions).
+ */
+import { spawnSync } from 'node:child_process';
+import http from 'node:http';
+import inspector from 'node:inspector';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CONCURRENCY = 20;
+const WARM_UP = 2000;
+
+const { values } = parseArgs({
+  options: {
+    variants: { type: 'string', default: 'dist' },
+    modes: { type: 'string', default: 'floor,ours,defaults' },
+    body: { type: 'string', default: 'small' },
+    requests: { type: 'string', default: '20000' },
+    rounds: { type: 'string', default: '3' },
+    survivors: { type: 'boolean', default: false },
+    child: { type: 'string' }, // internal: `dist|mode`
+  },
+});
+
+if (values.child) {
+  await child(values.child);
+} else {
+  parent();
+}
+
+function parent() {
+  const variants = values.variants.split(',');
+  const modes = values.modes.split(',');
+  const runs = variants.flatMap((dist) => modes.map((mode) => ({ dist, mode, cpu: [], gc: [] })));
+  const rounds = values.survivors ? 1 : Number(values.rounds);
+  for (let round = 0; round < rounds; round++) {
+    for (const run of round % 2 === 0 ? runs : [...runs].reverse()) {
+      const flags = values.survivors ? ['--no-turbo-inlining'] : [];
+      const args = [...flags, fileURLToPath(import.meta.url), '--child', `${run.dist}|${run.mode}`, '--body', values.body, '--requests', values.requests];
+      if (values.survivors) args.push('--survivors');
+      // The router's default logger writes to stdout: the child's goes to /dev/null, its report to stderr.
+      const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`${run.dist} ${run.mode} failed: ${result.stderr}`);
+      if (values.survivors) {
+        process.stdout.write(`\n${run.dist} ${run.mode}:\n${result.stderr}`);
+        continue;
+      }
+      const report = JSON.parse(result.stderr.trim().split('\n').at(-1));
+      run.cpu.push(report.cpu);
+      run.gc.push(report.minorGc);
+    }
+  }
+  if (values.survivors) return;
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  console.log(`${values.body}, ${values.requests} requests per run, ${CONCURRENCY} at a time, ${rounds} rounds (median; all runs in brackets)`);
+  for (const run of runs) {
+    console.log(`${`${run.dist} ${run.mode}`.padEnd(40)} CPU ${median(run.cpu).toFixed(1)} µs/request [${run.cpu.map((x) => x.toFixed(0)).join(' ')}], minor GC ${median(run.gc).toFixed(1)} µs/request`);
+  }
+}
+
+async function child(spec) {
+  const [dist, mode] = spec.split('|');
+  const require = createRequire(path.join(ROOT, 'package.json'));
+  const express = require('express');
+  const { SMALL_BODY, STREAM_BODY, MODEL, PATH } = await import('../constants.mjs');
+  const events = Array.from({ length: 19 }, (_, i) => `data: {"id":"c","object":"chat.completion.chunk","model":"${MODEL}","choices":[{"index":0,"delta":{"content":"tok${i}"}}]}\n\n`).concat(['data: [DONE]\n\n']);
+  const completion = JSON.stringify({
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 1,
+    model: MODEL,
+    choices: [{ index: 0, message: { role: 'assistant', content: 'A reverse proxy forwards each request to an upstream server and passes the answer back.' }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 24, completion_tokens: 41, total_tokens: 65 },
+  });
+  const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
+
+  const upstreamPort = await listen(
+    http.createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        if (!body.includes('"stream":true')) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(completion);
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        let i = 0;
+        const next = () => {
+          if (i === events.length) res.end();
+          else {
+            res.write(events[i++]);
+            setImmediate(next);
+          }
+        };
+        next();
+      });
+    }),
+  );
+
+  const app = express();
+  if (mode === 'floor') {
+    const agent = new http.Agent({ keepAlive: true });
+    app.post(PATH, (req, res) => {
+      const up = http.request({ host: '127.0.0.1', port: upstreamPort, path: req.url, method: req.method, headers: req.headers, agent }, (upRes) => {
+        res.writeHead(upRes.statusCode, upRes.headers);
+        upRes.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+  } else {
+    const { createLlmProxyRouter } = await import(pathToFileURL(path.resolve(ROOT, dist, 'index.js')).href);
+    app.use(createLlmProxyRouter({ providers: [{ id: 1, key: 'mock', baseUrl: `http://127.0.0.1:${upstreamPort}/v1`, models: { [MODEL]: MODEL } }], logRequests: mode === 'defaults' }));
+  }
+  const port = await listen(http.createServer(app));
+
+  const body = values.body === 'stream' ? STREAM_BODY : SMALL_BODY;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const one = () =>
+    new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: PATH, method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  const run = async (n) => {
+    let left = n;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (left-- > 0) await one();
+      }),
+    );
+  };
+  await run(WARM_UP);
+  const requests = Number(values.requests);
+
+  if (values.survivors) {
+    const session = new inspector.Session();
+    session.connect();
+    const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+    await post('HeapProfiler.enable');
+    // Objects a minor GC collected are left out: what remains outlived at least one scavenge.
+    await post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false });
+    await run(requests);
+    const { profile } = await post('HeapProfiler.stopSampling');
+    const sites = new Map();
+    let total = 0;
+    const walk = (node) => {
+      const { functionName, url, lineNumber } = node.callFrame;
+      if (node.selfSize > 0) {
+        const site = `${functionName || '(anonymous)'} ${url.replace(/^.*\/(node_modules|dist)\//, '$1/')}:${lineNumber + 1}`;
+        sites.set(site, (sites.get(site) ?? 0) + node.selfSize);
+        total += node.selfSize;
+      }
+      node.children.forEach(walk);
+    };
+    walk(profile.head);
+    const lines = [`  ${Math.round(total / requests)} bytes per request outlived a minor GC; the largest sites:`];
+    for (const [site, bytes] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 20)) lines.push(`  ${String(Math.round(bytes / requests)).padStart(7)}  ${site}`);
+    console.error(lines.join('\n'));
+    process.exit(0);
+  }
+
+  const gc = { minor: 0, other: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) gc.minor += entry.duration;
+      else gc.other += entry.duration;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const before = process.cpuUsage();
+  await run(requests);
+  const cpu = process.cpuUsage(before);
+  await new Promise((resolve) => setTimeout(resolve, 50)); // the last GC entries
+  observer.disconnect();
+  const perRequest = (ms) => (ms * 1000) / requests;
+  console.error(JSON.stringify({ cpu: (cpu.user + cpu.system) / requests, minorGc: perRequest(gc.minor), otherGc: perRequest(gc.other) }));
+  process.exit(0);
+}
