@@ -38,6 +38,7 @@ const MILLISECONDS = Array.from({ length: 1000 }, (_, ms) => String(ms).padStart
 export class JsonLinesLog implements LogSink {
   #pending = '';
   #scheduled = false;
+  #closed = false;
   #flushedAt = -Infinity;
   // The ISO timestamp up to its milliseconds (`2026-11-29T04:15:10.`), for the second it is of:
   // toISOString costs more than the whole rest of a line's head.
@@ -76,7 +77,7 @@ export class JsonLinesLog implements LogSink {
     if (!this.isLevelEnabled(level)) return;
     const now = this.#now();
     this.#pending += this.#line(now, level, message, meta);
-    if (this.#pending.length >= this.#maxPending) {
+    if (this.#closed || this.#pending.length >= this.#maxPending) {
       this.#flush(); // a timer may still be set: it then finds nothing to write
       return;
     }
@@ -89,6 +90,16 @@ export class JsonLinesLog implements LogSink {
 
   /** Writes what is pending now (for a process about to exit). */
   flush(): void {
+    this.#flush();
+  }
+
+  /**
+   * Writes what is pending and, from now on, each entry as it comes: the router is closing, and the
+   * entries of its last requests (some are written after `close()` resolved) must not wait for a
+   * batch that a process exit would cut off.
+   */
+  close(): void {
+    this.#closed = true;
     this.#flush();
   }
 

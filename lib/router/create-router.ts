@@ -216,7 +216,7 @@ export function createLlmProxyRouter(options: LlmProxyOptions): LlmProxyRouter {
       await config.closeTransport();
       // The default logger batches its lines for up to 10 ms: a host that exits right after
       // close() still gets the entries of the last requests.
-      if (config.logger instanceof JsonLinesLog) config.logger.flush();
+      if (config.logger instanceof JsonLinesLog) config.logger.close();
     })();
     return closed;
   };

@@ -123,4 +123,15 @@ describe('JsonLinesLog', () => {
     log.flush();
     expect(writes).toHaveLength(1);
   });
+
+  it('after close() writes what is pending, then each entry at once', () => {
+    const { writes, out } = sink();
+    const log = new JsonLinesLog(out);
+    log.log('info', 'pending', {});
+    log.close();
+    expect(writes).toHaveLength(1);
+    log.log('info', 'straggler', {});
+    expect(writes).toHaveLength(2);
+    expect(JSON.parse(writes[1]).message).toBe('straggler');
+  });
 });
