@@ -16,19 +16,17 @@ export class ClientConnection {
   gone = false;
   #listeners: (() => void)[] = [];
   #end: ((closedAt: number) => void) | undefined;
-  #closed = false;
-  #closedAt = 0;
+  /** When the response closed (`performance.now()`); undefined while it is open. */
+  #closedAt: number | undefined;
   #holds = 0;
 
   constructor(res: ServerResponse) {
     if (res.destroyed && !res.writableFinished) {
       this.gone = true;
-      this.#closed = true;
       this.#closedAt = performance.now();
       return;
     }
     res.once('close', () => {
-      this.#closed = true;
       this.#closedAt = performance.now();
       if (!res.writableFinished) {
         // The connection closed before the answer was complete: the client left.
@@ -47,7 +45,7 @@ export class ClientConnection {
    */
   onEnd(listener: (closedAt: number) => void): void {
     this.#end = listener;
-    if (this.#closed && this.#holds === 0) this.#ended();
+    if (this.#closedAt !== undefined && this.#holds === 0) this.#ended();
   }
 
   /** Delays the end listener until `release()`: the work that holds it still records how the request ended. */
@@ -57,7 +55,7 @@ export class ClientConnection {
 
   release(): void {
     this.#holds -= 1;
-    if (this.#holds === 0 && this.#closed) this.#ended();
+    if (this.#holds === 0 && this.#closedAt !== undefined) this.#ended();
   }
 
   onGone(listener: () => void): () => void {
@@ -75,7 +73,7 @@ export class ClientConnection {
   #ended(): void {
     const end = this.#end;
     this.#end = undefined;
-    end?.(this.#closedAt);
+    end?.(this.#closedAt!);
   }
 
   /** Waits `ms`, or less if the client leaves; resolves false when it left. */

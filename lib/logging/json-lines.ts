@@ -58,10 +58,8 @@ export class JsonLinesLog implements LogSink {
 
   constructor(
     private readonly out: LineSink = process.stdout,
-    /** The level, or the options. */
-    levelOrOptions: JsonLinesLogOptions['level'] | JsonLinesLogOptions = {},
+    options: JsonLinesLogOptions = {},
   ) {
-    const options = typeof levelOrOptions === 'string' || levelOrOptions === undefined ? { level: levelOrOptions } : levelOrOptions;
     this.#threshold = LEVELS[options.level ?? 'info'];
     this.#batchMs = options.batchMs ?? 10;
     this.#maxPending = options.maxPendingBytes ?? 64 * 1024;
@@ -86,11 +84,6 @@ export class JsonLinesLog implements LogSink {
     const quiet = now - this.#flushedAt;
     if (quiet >= this.#batchMs) setImmediate(this.#flush);
     else setTimeout(this.#flush, this.#batchMs - quiet);
-  }
-
-  /** Writes what is pending now (for a process about to exit). */
-  flush(): void {
-    this.#flush();
   }
 
   /**
