@@ -7,19 +7,20 @@
  * allocation sites leave objects that survive a minor GC (what makes scavenges slow).
  *
  *   npm run build
- *   node bench/micro/in-process.mjs [--variants dist,other/dist] [--modes floor,ours,defaults]
+ *   node bench/micro/in-process.mjs [--variants .,bench/results/ab/<commit>] [--modes floor,ours,ours-defaults]
  *        [--body small|stream] [--requests 20000] [--rounds 3] [--survivors]
  *
- * Each (variant, mode) runs in its own child process, alternating, `--rounds` times; medians are
- * printed. `floor` is Express 5 with a raw `node:http` pipe; `ours` the router with
- * `logRequests: false`; `defaults` the router as a user gets it (its JSON lines go to /dev/null).
+ * A variant is a directory holding `bench/` and a built `dist/`, as `bench/ab.mjs` takes them (this
+ * checkout, or a commit it exported); a mode is one of that variant's bench proxies
+ * (`bench/servers/proxies.mjs`: `floor`, `ours`, `ours-defaults`, …), built as the bench builds
+ * them. Each (variant, mode) runs in its own child process, alternating, `--rounds` times; medians
+ * are printed. The router's default logger writes to the child's stdout, which is /dev/null.
  * `--survivors` prints, per mode, the allocation sites of objects that outlived a minor GC
  * (V8's sampling heap profiler, one run, inlining off so that sites are the real functions).
  */
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import inspector from 'node:inspector';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -31,13 +32,13 @@ const WARM_UP = 2000;
 
 const { values } = parseArgs({
   options: {
-    variants: { type: 'string', default: 'dist' },
-    modes: { type: 'string', default: 'floor,ours,defaults' },
+    variants: { type: 'string', default: '.' },
+    modes: { type: 'string', default: 'floor,ours,ours-defaults' },
     body: { type: 'string', default: 'small' },
     requests: { type: 'string', default: '20000' },
     rounds: { type: 'string', default: '3' },
     survivors: { type: 'boolean', default: false },
-    child: { type: 'string' }, // internal: `dist|mode`
+    child: { type: 'string' }, // internal: `variant|mode`
   },
 });
 
@@ -50,18 +51,18 @@ if (values.child) {
 function parent() {
   const variants = values.variants.split(',');
   const modes = values.modes.split(',');
-  const runs = variants.flatMap((dist) => modes.map((mode) => ({ dist, mode, cpu: [], gc: [] })));
+  const runs = variants.flatMap((variant) => modes.map((mode) => ({ variant, mode, cpu: [], gc: [] })));
   const rounds = values.survivors ? 1 : Number(values.rounds);
   for (let round = 0; round < rounds; round++) {
     for (const run of round % 2 === 0 ? runs : [...runs].reverse()) {
       const flags = values.survivors ? ['--no-turbo-inlining'] : [];
-      const args = [...flags, fileURLToPath(import.meta.url), '--child', `${run.dist}|${run.mode}`, '--body', values.body, '--requests', values.requests];
+      const args = [...flags, fileURLToPath(import.meta.url), '--child', `${run.variant}|${run.mode}`, '--body', values.body, '--requests', values.requests];
       if (values.survivors) args.push('--survivors');
       // The router's default logger writes to stdout: the child's goes to /dev/null, its report to stderr.
       const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-      if (result.status !== 0) throw new Error(`${run.dist} ${run.mode} failed: ${result.stderr}`);
+      if (result.status !== 0) throw new Error(`${run.variant} ${run.mode} failed: ${result.stderr}`);
       if (values.survivors) {
-        process.stdout.write(`\n${run.dist} ${run.mode}:\n${result.stderr}`);
+        process.stdout.write(`\n${run.variant} ${run.mode}:\n${result.stderr}`);
         continue;
       }
       const report = JSON.parse(result.stderr.trim().split('\n').at(-1));
@@ -73,14 +74,14 @@ function parent() {
   const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   console.log(`${values.body}, ${values.requests} requests per run, ${CONCURRENCY} at a time, ${rounds} rounds (median; all runs in brackets)`);
   for (const run of runs) {
-    console.log(`${`${run.dist} ${run.mode}`.padEnd(40)} CPU ${median(run.cpu).toFixed(1)} µs/request [${run.cpu.map((x) => x.toFixed(0)).join(' ')}], minor GC ${median(run.gc).toFixed(1)} µs/request`);
+    console.log(`${`${run.variant} ${run.mode}`.padEnd(40)} CPU ${median(run.cpu).toFixed(1)} µs/request [${run.cpu.map((x) => x.toFixed(0)).join(' ')}], minor GC ${median(run.gc).toFixed(1)} µs/request`);
   }
 }
 
 async function child(spec) {
-  const [dist, mode] = spec.split('|');
-  const require = createRequire(path.join(ROOT, 'package.json'));
-  const express = require('express');
+  const [variant, mode] = spec.split('|');
+  const { PROXIES } = await import(pathToFileURL(path.resolve(ROOT, variant, 'bench/servers/proxies.mjs')).href);
+  if (!PROXIES[mode]) throw new Error(`unknown mode ${mode}; one of ${Object.keys(PROXIES).join(', ')}`);
   const { SMALL_BODY, STREAM_BODY, MODEL, PATH } = await import('../constants.mjs');
   const events = Array.from({ length: 19 }, (_, i) => `data: {"id":"c","object":"chat.completion.chunk","model":"${MODEL}","choices":[{"index":0,"delta":{"content":"tok${i}"}}]}\n\n`).concat(['data: [DONE]\n\n']);
   const completion = JSON.stringify({
@@ -93,6 +94,7 @@ async function child(spec) {
   });
   const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
 
+  // The bench's own upstream runs in a process of its own; this one lives in the same process.
   const upstreamPort = await listen(
     http.createServer((req, res) => {
       let body = '';
@@ -118,21 +120,7 @@ async function child(spec) {
     }),
   );
 
-  const app = express();
-  if (mode === 'floor') {
-    const agent = new http.Agent({ keepAlive: true });
-    app.post(PATH, (req, res) => {
-      const up = http.request({ host: '127.0.0.1', port: upstreamPort, path: req.url, method: req.method, headers: req.headers, agent }, (upRes) => {
-        res.writeHead(upRes.statusCode, upRes.headers);
-        upRes.pipe(res);
-      });
-      up.on('error', () => res.destroy());
-      req.pipe(up);
-    });
-  } else {
-    const { createLlmProxyRouter } = await import(pathToFileURL(path.resolve(ROOT, dist, 'index.js')).href);
-    app.use(createLlmProxyRouter({ providers: [{ id: 1, key: 'mock', baseUrl: `http://127.0.0.1:${upstreamPort}/v1`, models: { [MODEL]: MODEL } }], logRequests: mode === 'defaults' }));
-  }
+  const app = await PROXIES[mode].build(`http://127.0.0.1:${upstreamPort}`);
   const port = await listen(http.createServer(app));
 
   const body = values.body === 'stream' ? STREAM_BODY : SMALL_BODY;
