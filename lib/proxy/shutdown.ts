@@ -4,13 +4,14 @@
  * upstream calls are aborted). Requests that arrive after `close()` are refused.
  */
 import type { StopWatch } from '../sse/pipe.js';
+import { ListenerList } from '../util/listener-list.js';
 
 export class Shutdown implements StopWatch {
   /** True from the moment `close()` was called. */
   closing = false;
   #inFlight = 0;
   #stopped = false;
-  #stopListeners = new Set<() => void>();
+  #stopListeners = new ListenerList();
   #idle: (() => void) | undefined;
   #closed: Promise<void> | undefined;
 
@@ -29,8 +30,7 @@ export class Shutdown implements StopWatch {
       listener();
       return () => {};
     }
-    this.#stopListeners.add(listener);
-    return () => this.#stopListeners.delete(listener);
+    return this.#stopListeners.add(listener);
   }
 
   /**
@@ -54,9 +54,7 @@ export class Shutdown implements StopWatch {
       });
     }
     this.#stopped = true;
-    const listeners = [...this.#stopListeners];
-    this.#stopListeners.clear();
-    for (const listener of listeners) listener();
+    for (const listener of this.#stopListeners.takeAll()) listener();
     if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve));
   }
 }
