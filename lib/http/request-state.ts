@@ -10,15 +10,16 @@ import type { ClientConnection } from './client-connection.js';
 import type { Usage } from '../usage/types.js';
 
 /**
- * States by request, in a WeakMap rather than a property on the request: Express swaps the
- * request's prototype, and adding a property to such an object costs about 6 µs on Node 20 where
- * a WeakMap entry costs under 1 µs. Kept on globalThis so two copies of the library (a CommonJS
- * and an ESM one, say) still share it.
+ * The state lives on the request under a registered symbol (so two copies of the library, a
+ * CommonJS and an ESM one, say, still share it), not in a WeakMap: a state reaches its request
+ * again (through the observation, the end listener), and V8's minor GCs keep a WeakMap entry whose
+ * value leads back to its key alive, with everything both reach, until the next full GC. With
+ * metrics on, that promoted about 0.6 MB more per scavenge in the in-process bench, and made minor
+ * GCs cost 17 instead of 12 µs per request.
  */
-const STATES: WeakMap<IncomingMessage, RequestState> = ((globalThis as Record<symbol, unknown>)[Symbol.for('express-llm-proxy.request-states')] ??= new WeakMap()) as WeakMap<
-  IncomingMessage,
-  RequestState
->;
+const STATE = Symbol.for('express-llm-proxy.request-state');
+
+type WithState = IncomingMessage & { [STATE]?: RequestState };
 
 export interface FailedAttempt {
   provider: string;
@@ -81,10 +82,5 @@ export function requestIdFrom(req: IncomingMessage): string {
 
 /** The request's state, created on first use. */
 export function requestState(req: IncomingMessage): RequestState {
-  let state = STATES.get(req);
-  if (!state) {
-    state = { requestId: requestIdFrom(req), startedAt: performance.now(), logged: false };
-    STATES.set(req, state);
-  }
-  return state;
+  return ((req as WithState)[STATE] ??= { requestId: requestIdFrom(req), startedAt: performance.now(), logged: false });
 }
