@@ -8,7 +8,7 @@
  *
  *   npm run build
  *   node bench/micro/in-process.mjs [--variants .,bench/results/ab/<commit>] [--modes floor,ours,ours-defaults]
- *        [--body small|stream] [--requests 20000] [--rounds 3] [--survivors]
+ *        [--body small|stream] [--requests 20000] [--rounds 3] [--survivors | --promoted]
  *
  * A variant is a directory holding `bench/` and a built `dist/`, as `bench/ab.mjs` takes them (this
  * checkout, or a commit it exported); a mode is one of that variant's bench proxies
@@ -17,8 +17,13 @@
  * are printed. The router's default logger writes to the child's stdout, which is /dev/null.
  * `--survivors` prints, per mode, the allocation sites of objects that outlived a minor GC
  * (V8's sampling heap profiler, one run, inlining off so that sites are the real functions).
+ * `--promoted` prints, per mode, what V8's scavenges copied to the old generation per request
+ * (`--trace-gc-nvp`, one run): objects that outlive two scavenges, or that something dead but
+ * already old keeps reachable. That figure found two such leaks of whole requests into the old
+ * generation (a Set whose entries came and went, a WeakMap value that led back to its key).
  */
 import { spawnSync } from 'node:child_process';
+import { writeSync } from 'node:fs';
 import http from 'node:http';
 import inspector from 'node:inspector';
 import path from 'node:path';
@@ -29,6 +34,9 @@ import { parseArgs } from 'node:util';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CONCURRENCY = 20;
 const WARM_UP = 2000;
+/** What a `--promoted` child writes around its measured run, among V8's GC trace lines. */
+const MEASURE_START = '\n--measured run starts--\n';
+const MEASURE_END = '\n--measured run ends--\n';
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +46,7 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '20000' },
     rounds: { type: 'string', default: '3' },
     survivors: { type: 'boolean', default: false },
+    promoted: { type: 'boolean', default: false },
     child: { type: 'string' }, // internal: `variant|mode`
   },
 });
@@ -52,9 +61,14 @@ function parent() {
   const variants = values.variants.split(',');
   const modes = values.modes.split(',');
   const runs = variants.flatMap((variant) => modes.map((mode) => ({ variant, mode, cpu: [], gc: [] })));
-  const rounds = values.survivors ? 1 : Number(values.rounds);
+  const oneRun = values.survivors || values.promoted;
+  const rounds = oneRun ? 1 : Number(values.rounds);
   for (let round = 0; round < rounds; round++) {
     for (const run of round % 2 === 0 ? runs : [...runs].reverse()) {
+      if (values.promoted) {
+        promoted(run);
+        continue;
+      }
       const flags = values.survivors ? ['--no-turbo-inlining'] : [];
       const args = [...flags, fileURLToPath(import.meta.url), '--child', `${run.variant}|${run.mode}`, '--body', values.body, '--requests', values.requests];
       if (values.survivors) args.push('--survivors');
@@ -70,12 +84,29 @@ function parent() {
       run.gc.push(report.minorGc);
     }
   }
-  if (values.survivors) return;
+  if (oneRun) return;
   const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   console.log(`${values.body}, ${values.requests} requests per run, ${CONCURRENCY} at a time, ${rounds} rounds (median; all runs in brackets)`);
   for (const run of runs) {
     console.log(`${`${run.variant} ${run.mode}`.padEnd(40)} CPU ${median(run.cpu).toFixed(1)} µs/request [${run.cpu.map((x) => x.toFixed(0)).join(' ')}], minor GC ${median(run.gc).toFixed(1)} µs/request`);
   }
+}
+
+/** One run with V8's per-GC trace on stdout; sums the scavenges of the measured part (between the child's markers). */
+function promoted(run) {
+  const args = ['--trace-gc-nvp', fileURLToPath(import.meta.url), '--child', `${run.variant}|${run.mode}`, '--body', values.body, '--requests', values.requests, '--promoted'];
+  const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (result.status !== 0) throw new Error(`${run.variant} ${run.mode} failed: ${result.stderr}`);
+  const measured = result.stdout.split(MEASURE_START)[1]?.split(MEASURE_END)[0] ?? '';
+  let scavenges = 0;
+  let bytes = 0;
+  for (const line of measured.split('\n')) {
+    if (!line.includes(' gc=s ')) continue;
+    scavenges++;
+    bytes += Number(/ promoted=(\d+)/.exec(line)?.[1] ?? 0);
+  }
+  const requests = Number(values.requests);
+  console.log(`${`${run.variant} ${run.mode}`.padEnd(40)} promoted ${(bytes / requests / 1024).toFixed(2)} kB/request, ${(bytes / Math.max(scavenges, 1) / 1024).toFixed(0)} kB per scavenge (${scavenges} scavenges)`);
 }
 
 async function child(spec) {
@@ -169,6 +200,13 @@ async function child(spec) {
     const lines = [`  ${Math.round(total / requests)} bytes per request outlived a minor GC; the largest sites:`];
     for (const [site, bytes] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, 20)) lines.push(`  ${String(Math.round(bytes / requests)).padStart(7)}  ${site}`);
     console.error(lines.join('\n'));
+    process.exit(0);
+  }
+
+  if (values.promoted) {
+    writeSync(1, MEASURE_START);
+    await run(requests);
+    writeSync(1, MEASURE_END);
     process.exit(0);
   }
 
