@@ -6,7 +6,7 @@
  * followed by `:` only occur where a key named `usage` is written (the opening quote must also be
  * unescaped, which rules out a key like `a \"usage`). Whether that key belongs to the top-level
  * object is told by its depth, counted from the known end of the window: from the document's
- * start going forward, or from its end going backward. Strings are skipped whole with indexOf;
+ * start going forward, or from its end going backward. Strings are skipped whole;
  * a quote is a delimiter when an even number of backslashes precedes it (going backward from
  * outside any string, the first quote met always closes one).
  */
@@ -51,11 +51,24 @@ function closingQuote(bytes: Buffer, open: number): number {
   return at;
 }
 
-/** The opening quote of the string closed at `close`, or -1 when the window starts first. */
+/**
+ * The opening quote of the string closed at `close`, or -1 when the window starts first. A loop
+ * rather than `lastIndexOf`: the strings met near the end of an answer are short, and each
+ * `lastIndexOf` is a call into C++ that costs more than walking them.
+ */
 function openingQuote(bytes: Buffer, close: number): number {
-  let at = close === 0 ? -1 : bytes.lastIndexOf(QUOTE, close - 1);
-  while (at !== -1 && !isDelimiter(bytes, at)) at = at === 0 ? -1 : bytes.lastIndexOf(QUOTE, at - 1);
-  return at;
+  for (let at = close - 1; at >= 0; at--) {
+    if (bytes[at] === QUOTE && isDelimiter(bytes, at)) return at;
+  }
+  return -1;
+}
+
+/** True when `bytes` holds `name` from `at` on (a loop, as above: `compare` is a call into C++). */
+function holdsAt(bytes: Buffer, at: number, name: Buffer): boolean {
+  for (let i = 0; i < name.length; i++) {
+    if (bytes[at + i] !== name[i]) return false;
+  }
+  return true;
 }
 
 /**
@@ -102,7 +115,7 @@ export function topLevelObjectFromEnd(bytes: Buffer, name: Buffer): Buffer | und
     if (byte === QUOTE) {
       const open = openingQuote(bytes, i);
       if (open === -1) return undefined; // the window starts inside this string
-      if (depth === 1 && i - open - 1 === name.length && bytes.compare(name, 0, name.length, open + 1, i) === 0 && isKey(bytes, i + 1)) {
+      if (depth === 1 && i - open - 1 === name.length && holdsAt(bytes, open + 1, name) && isKey(bytes, i + 1)) {
         return valueStart === -1 ? undefined : bytes.subarray(valueStart, valueEnd + 1);
       }
       i = open;
