@@ -2,11 +2,12 @@
  * Listeners that come and go with requests, on an object that lives as long as the router: a
  * doubly linked list whose entries forget their neighbours and their listener when removed.
  *
- * Not a Set: V8 replaces a Set's backing table as entries come and go, and a replaced table keeps
- * its entries and a link to its successor. Once one table has reached the old generation, every
- * table after it, and the listeners of every request in flight when each was replaced (with all
- * their closures reach), survive minor GCs until the next full GC. With one listener per stream,
- * that promoted about 0.7 MB per scavenge in the in-process bench (about 0.04 MB with this list).
+ * Not a Set: V8 replaces a Set's backing table as entries come and go, and links a replaced table
+ * to its successor (for iterators still on it). Once one table had reached the old generation,
+ * the tables after it and the listeners they held (with all their closures reach: the request,
+ * its response, the proxy's work on it) outlived the minor GCs until the next full GC. With the
+ * shutdown's listener of every request in a Set, the router on a bare `http.Server` promoted
+ * 0.72 MB per scavenge in the in-process bench; with this list, 0.04 MB.
  */
 interface Entry {
   listener: (() => void) | undefined;
@@ -28,9 +29,9 @@ export class ListenerList {
   /** Empties the list and returns its listeners, oldest first. */
   takeAll(): (() => void)[] {
     const listeners: (() => void)[] = [];
-    for (let entry = this.#first; entry; entry = entry.next) listeners.unshift(entry.listener!);
+    for (let entry = this.#first; entry; entry = entry.next) listeners.push(entry.listener!);
     while (this.#first) this.#remove(this.#first);
-    return listeners;
+    return listeners.reverse(); // the newest is first in the list
   }
 
   #remove(entry: Entry): void {
