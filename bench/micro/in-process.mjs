@@ -70,7 +70,7 @@ function parent() {
         continue;
       }
       const flags = values.survivors ? ['--no-turbo-inlining'] : [];
-      const args = [...flags, fileURLToPath(import.meta.url), '--child', `${run.variant}|${run.mode}`, '--body', values.body, '--requests', values.requests];
+      const args = [...flags, ...childArgs(run)];
       if (values.survivors) args.push('--survivors');
       // The router's default logger writes to stdout: the child's goes to /dev/null, its report to stderr.
       const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
@@ -92,9 +92,14 @@ function parent() {
   }
 }
 
+/** This script as one (variant, mode) child, with the parent's body and request count. */
+function childArgs(run) {
+  return [fileURLToPath(import.meta.url), '--child', `${run.variant}|${run.mode}`, '--body', values.body, '--requests', values.requests];
+}
+
 /** One run with V8's per-GC trace on stdout; sums the scavenges of the measured part (between the child's markers). */
 function promoted(run) {
-  const args = ['--trace-gc-nvp', fileURLToPath(import.meta.url), '--child', `${run.variant}|${run.mode}`, '--body', values.body, '--requests', values.requests, '--promoted'];
+  const args = ['--trace-gc-nvp', ...childArgs(run), '--promoted'];
   const result = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 30 });
   if (result.status !== 0) throw new Error(`${run.variant} ${run.mode} failed: ${result.stderr}`);
   const measured = result.stdout.split(MEASURE_START)[1]?.split(MEASURE_END)[0] ?? '';
