@@ -73,13 +73,15 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptResult> {
       call.deadline(input.requestMs + input.ttftMs, 'send its answer');
     }
     if (status >= 200 && status < 300 && upstream.decodedFrom === undefined && !input.mayFailOver(status)) {
-      const read = await readHead(upstream.body, FORWARD_AFTER_BYTES);
+      const head = readHead(upstream.body, FORWARD_AFTER_BYTES);
+      const read = head instanceof Promise ? await head : head;
       // A forwarded body keeps its deadline until it has passed.
       if (!read.complete) return { type: 'forward', call, upstream, head: read.head };
       call.clearDeadline();
       return { type: 'answer', call, upstream, bytes: read.bytes };
     }
-    const bytes = await readAll(upstream.body, input.maxResponseBytes);
+    const all = readAll(upstream.body, input.maxResponseBytes);
+    const bytes = all instanceof Promise ? await all : all;
     call.clearDeadline();
     return { type: 'answer', call, upstream, bytes };
   } catch (error) {

@@ -36,3 +36,25 @@ export function tryReadDirectly(body: object, sink: ChunkSink): DirectRead | und
   const read = (body as Partial<DirectlyReadable>)[readDirectly];
   return typeof read === 'function' ? read.call(body, sink) : undefined;
 }
+
+/** The method of a body that can hand over all its chunks at once, once they have all arrived. */
+export const takeWhole: unique symbol = Symbol('takeWhole');
+
+export interface WhollyTakeable {
+  /**
+   * The body's chunks when the whole body has arrived, is at most `maxBytes`, and nobody has read
+   * it yet; the body is then used up (a later reader sees it end at once). Undefined otherwise.
+   */
+  [takeWhole](maxBytes: number): Buffer[] | undefined;
+}
+
+/**
+ * The chunks of `body` when it supports taking them whole and has arrived whole within `maxBytes`;
+ * undefined means: read it as a Readable. A small answer usually comes in the same socket read as
+ * its headers: taking it saves a Readable's flowing, its 'data' and 'end' events, and the ticks
+ * between them, on the path from the upstream's answer to the client's.
+ */
+export function tryTakeWhole(body: object, maxBytes: number): Buffer[] | undefined {
+  const take = (body as Partial<WhollyTakeable>)[takeWhole];
+  return typeof take === 'function' ? take.call(body, maxBytes) : undefined;
+}

@@ -2,14 +2,22 @@
 import type { Readable } from 'node:stream';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../defaults.js';
 import { UpstreamResponseTooLargeError } from '../errors/errors.js';
+import { tryTakeWhole } from './direct-read.js';
 
+/** The chunks as one buffer (the chunk itself when there is one). */
+export function joinChunks(chunks: readonly Buffer[]): Buffer {
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
 
 /**
- * Collects `body`. Once more than `maxBytes` have come it stops: the body is destroyed (which
- * aborts the upstream request and stops a decoder from inflating further) and the promise
- * rejects with an `UpstreamResponseTooLargeError` (code `upstream_response_too_large`).
+ * Collects `body`, at once (no promise) when it had already arrived whole (see `tryTakeWhole`).
+ * Once more than `maxBytes` have come it stops: the body is destroyed (which aborts the upstream
+ * request and stops a decoder from inflating further) and the promise rejects with an
+ * `UpstreamResponseTooLargeError` (code `upstream_response_too_large`).
  */
-export function readAll(body: Readable, maxBytes = DEFAULT_MAX_RESPONSE_BYTES): Promise<Buffer> {
+export function readAll(body: Readable, maxBytes = DEFAULT_MAX_RESPONSE_BYTES): Buffer | Promise<Buffer> {
+  const whole = tryTakeWhole(body, maxBytes);
+  if (whole !== undefined) return joinChunks(whole);
   return new Promise((resolve, reject) => {
     let chunks: Buffer[] = [];
     let size = 0;

@@ -5,10 +5,15 @@
  * large ones are never held in memory.
  */
 import type { Readable } from 'node:stream';
+import { tryTakeWhole } from './direct-read.js';
+import { joinChunks } from './read-all.js';
 
 export type BodyHead = { complete: true; bytes: Buffer } | { complete: false; head: Buffer[] };
 
-export function readHead(body: Readable, limit: number): Promise<BodyHead> {
+/** The body's head, at once (no promise) when the body had already arrived whole (see `tryTakeWhole`). */
+export function readHead(body: Readable, limit: number): BodyHead | Promise<BodyHead> {
+  const whole = tryTakeWhole(body, limit);
+  if (whole !== undefined) return { complete: true, bytes: joinChunks(whole) };
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

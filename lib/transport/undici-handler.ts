@@ -6,8 +6,9 @@
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { errors } from 'undici';
-import type { ChunkSink, DirectlyReadable, DirectRead } from './direct-read.js';
-import { readDirectly } from './direct-read.js';
+import { decodeResponse } from './decode.js';
+import type { ChunkSink, DirectlyReadable, DirectRead, WhollyTakeable } from './direct-read.js';
+import { readDirectly, takeWhole } from './direct-read.js';
 import type { UpstreamResponse } from './types.js';
 
 type Controller = Dispatcher.DispatchController;
@@ -26,7 +27,7 @@ const HIGH_WATER_MARK = 64 * 1024;
  * aborts the request, or, for a direct reader (the SSE pipe), a plain feed of chunks: a Readable
  * costs a push, a 'data' event and a next-tick read() per chunk, which the pipe does not need.
  */
-class UpstreamBody extends Readable implements DirectlyReadable {
+class UpstreamBody extends Readable implements DirectlyReadable, WhollyTakeable {
   /** Chunks that came before anyone read, kept until a reader of either kind takes them. */
   #held: Buffer[] | undefined = [];
   #heldBytes = 0;
@@ -98,6 +99,14 @@ class UpstreamBody extends Readable implements DirectlyReadable {
     }
   }
 
+  [takeWhole](maxBytes: number): Buffer[] | undefined {
+    const held = this.#held;
+    if (!this.#complete || !held || this.#heldBytes > maxBytes || this.destroyed) return undefined;
+    this.#held = undefined;
+    this.release(); // as a direct reader's end does: the request is over and nothing is left to abort
+    return held;
+  }
+
   [readDirectly](sink: ChunkSink): DirectRead | undefined {
     const held = this.#held;
     if (!held || this.destroyed) return undefined;
@@ -120,6 +129,10 @@ class UpstreamBody extends Readable implements DirectlyReadable {
   }
 
   override _read(): void {
+    if (this.#complete && !this.#held) {
+      this.push(null); // taken whole: nothing is left to read, and the request is over
+      return;
+    }
     const held = this.#held;
     if (held) {
       this.#held = undefined;
@@ -202,7 +215,16 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 1xx: the real answer follows
     const body = new UpstreamBody(controller, () => this.#done());
     this.#body = body;
-    this.resolve({ status: statusCode, headers, body });
+    // Decoded here, not in a `then` after: one promise turn less between the upstream's answer and the client's.
+    let response: UpstreamResponse;
+    try {
+      response = decodeResponse({ status: statusCode, headers, body });
+    } catch (error) {
+      body.abort(error);
+      this.reject(error);
+      return;
+    }
+    this.resolve(response);
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
@@ -251,7 +273,7 @@ export function settleOnAbort(pending: Promise<UpstreamResponse>, signal: Signal
   });
 }
 
-/** Sends `options` on `dispatcher`; resolves at the response headers. */
+/** Sends `options` on `dispatcher`; resolves at the response headers, the body decoded (see `decodeResponse`). */
 export function dispatchRequest(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: SignalLike | undefined): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {

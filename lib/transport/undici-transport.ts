@@ -76,12 +76,13 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
 
   // The handler speaks the dispatch API of the undici we ship (7, as 8 does); a dispatcher passed
   // in may come from another major version, whose own request() always fits it.
-  const send = ownDispatcher ? dispatchRequest : requestOn;
   const transport = ((request) => {
     const { origin, path } = targetOf(request.url);
     const { method, headers, body } = request;
+    const options = { origin, path, method, headers, body, ...NO_REDIRECTS };
     // The emitter form when the request has one: reading `signal` would create an AbortController.
-    return send(dispatcher, { origin, path, method, headers, body, ...NO_REDIRECTS }, request.abort ?? request.signal).then(decodeResponse);
+    const signal = request.abort ?? request.signal;
+    return ownDispatcher ? dispatchRequest(dispatcher, options, signal) : requestOn(dispatcher, options, signal).then(decodeResponse);
   }) as UndiciTransport;
   transport.close = async () => {
     if (ownDispatcher) {

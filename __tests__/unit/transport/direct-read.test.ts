@@ -1,6 +1,8 @@
 /** The default transport's body read directly (as the SSE pipe reads it), against a real upstream. */
 import type { ChunkSink } from '../../../lib/transport/direct-read.js';
-import { tryReadDirectly } from '../../../lib/transport/direct-read.js';
+import { tryReadDirectly, tryTakeWhole } from '../../../lib/transport/direct-read.js';
+import { readAll } from '../../../lib/transport/read-all.js';
+import { readHead } from '../../../lib/transport/read-head.js';
 import { AbortSource, requestWithSource } from '../../../lib/transport/abort-source.js';
 import type { UpstreamRequest } from '../../../lib/transport/types.js';
 import { createUndiciTransport } from '../../../lib/transport/undici-transport.js';
@@ -184,5 +186,79 @@ describe('a body that fails before anyone reads it', () => {
     await waitFor(() => got.errors.length > 0, 2000, 'the error');
     expect(got.chunks.join('')).toBe('data: 1\n\n');
     expect(got.ended).toBe(0);
+  });
+});
+
+describe('taking a default transport body whole', () => {
+  const ANSWER = '{"id":"chatcmpl-1","choices":[]}';
+
+  /** A JSON upstream that writes `first` with its headers and `rest` when released. */
+  function heldJson(first: string, rest: string) {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    upstream.setHandler(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(first);
+      await released;
+      res.end(rest);
+    });
+    return release;
+  }
+
+  it('hands over every chunk of a body that has arrived whole, and lets go of the abort', async () => {
+    upstream.setHandler((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(ANSWER.slice(0, 10));
+      res.end(ANSWER.slice(10));
+    });
+    const source = new AbortSource();
+    const response = await transport(post(source));
+    await sleep(50); // the body has most likely come whole
+    const chunks = tryTakeWhole(response.body, 1024);
+    expect(Buffer.concat(chunks!).toString()).toBe(ANSWER);
+    expect(source.listenerCount('abort')).toBe(0); // an abort from now on reaches nothing
+    // Used up: a direct reader is refused, a Readable reader sees the end and no byte.
+    expect(tryReadDirectly(response.body, recordingSink().sink)).toBeUndefined();
+    const late: Buffer[] = [];
+    response.body.on('data', (chunk: Buffer) => late.push(chunk));
+    await new Promise((resolve) => response.body.once('end', resolve));
+    expect(late).toEqual([]);
+  });
+
+  it('takes nothing from a body still arriving or larger than the bound; it then reads as before', async () => {
+    const release = heldJson(ANSWER.slice(0, 10), ANSWER.slice(10));
+    const response = await transport(post(new AbortSource()));
+    await sleep(50); // the first part has most likely arrived
+    expect(tryTakeWhole(response.body, 1024)).toBeUndefined(); // not whole yet
+    release();
+    await sleep(50); // now it has most likely come whole
+    expect(tryTakeWhole(response.body, ANSWER.length - 1)).toBeUndefined(); // whole, but over the bound
+    expect((await readAll(response.body, ANSWER.length)).toString()).toBe(ANSWER);
+  });
+
+  it('lets readHead and readAll answer at once, without a promise, for a body that came whole', async () => {
+    upstream.setHandler((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(ANSWER);
+    });
+    for (const read of [(body: Parameters<typeof readAll>[0]) => readAll(body, 1024), (body: Parameters<typeof readAll>[0]) => readHead(body, 1024)]) {
+      const response = await transport(post(new AbortSource()));
+      await sleep(50);
+      const result = read(response.body);
+      expect(result).not.toBeInstanceOf(Promise);
+      const bytes = Buffer.isBuffer(result) ? result : (result as { bytes: Buffer }).bytes;
+      expect(bytes.toString()).toBe(ANSWER);
+    }
+  });
+
+  it('is not offered by other bodies (a fetch transport)', async () => {
+    upstream.setHandler((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(ANSWER);
+    });
+    const response = await createFetchTransport(fetch)(post(new AbortSource()));
+    await sleep(50);
+    expect(tryTakeWhole(response.body, 1024)).toBeUndefined();
+    expect((await readAll(response.body, 1024)).toString()).toBe(ANSWER);
   });
 });

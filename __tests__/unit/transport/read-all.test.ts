@@ -46,7 +46,7 @@ describe('readAll', () => {
 
   it('stops an endless body once past the bound: destroyed, rejected with upstream_response_too_large', async () => {
     const { body, state } = endless(Buffer.alloc(16 * 1024, 'x'));
-    const error = await readAll(body, 1024 * 1024).catch((e: unknown) => e);
+    const error = await Promise.resolve(readAll(body, 1024 * 1024)).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'UpstreamResponseTooLargeError', code: 'upstream_response_too_large', status: 502, maxBytes: 1024 * 1024 });
     expect(classifyError(error)).toMatchObject({ kind: 'response_too_large', status: 502, code: 'upstream_response_too_large' });
     expect(body.destroyed).toBe(true);
@@ -63,7 +63,7 @@ describe('readAll', () => {
     const source = Readable.from(pieces);
     const headers: Record<string, string> = { 'content-encoding': 'gzip' };
     const decoded = decodeBody(headers, source) as zlib.Gunzip;
-    const error = await readAll(decoded, 4 * 1024 * 1024).catch((e: unknown) => e);
+    const error = await Promise.resolve(readAll(decoded, 4 * 1024 * 1024)).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'upstream_response_too_large' });
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(decoded.destroyed).toBe(true);
