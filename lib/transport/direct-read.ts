@@ -43,7 +43,8 @@ export const takeWhole: unique symbol = Symbol('takeWhole');
 export interface WhollyTakeable {
   /**
    * The body's chunks when the whole body has arrived, is at most `maxBytes`, and nobody has read
-   * it yet; the body is then used up (a later reader sees it end at once). Undefined otherwise.
+   * it or listens for its data or end yet; the body is then used up (a later reader sees it end at
+   * once). Undefined otherwise.
    */
   [takeWhole](maxBytes: number): Buffer[] | undefined;
 }

@@ -102,6 +102,8 @@ class UpstreamBody extends Readable implements DirectlyReadable, WhollyTakeable 
   [takeWhole](maxBytes: number): Buffer[] | undefined {
     const held = this.#held;
     if (!this.#complete || !held || this.#heldBytes > maxBytes || this.destroyed) return undefined;
+    // Someone else waits for its events (a transport wrapped to watch its bodies): read as a Readable, they come.
+    if (this.listenerCount('end') > 0 || this.listenerCount('data') > 0 || this.listenerCount('readable') > 0) return undefined;
     this.#held = undefined;
     this.release(); // as a direct reader's end does: the request is over and nothing is left to abort
     return held;

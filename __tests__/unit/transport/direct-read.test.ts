@@ -236,6 +236,19 @@ describe('taking a default transport body whole', () => {
     expect((await readAll(response.body, ANSWER.length)).toString()).toBe(ANSWER);
   });
 
+  it("takes nothing from a body someone listens to (a wrapped transport's 'end'), which then comes", async () => {
+    upstream.setHandler((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(ANSWER);
+    });
+    const response = await transport(post(new AbortSource()));
+    await sleep(50);
+    const ended = new Promise((resolve) => response.body.once('end', resolve));
+    expect(tryTakeWhole(response.body, 1024)).toBeUndefined();
+    expect((await readAll(response.body, 1024)).toString()).toBe(ANSWER);
+    await ended;
+  });
+
   it('lets readHead and readAll answer at once, without a promise, for a body that came whole', async () => {
     upstream.setHandler((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
