@@ -7,6 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { HttpError } from '../errors/openai-error.js';
 import { invalidRequest } from '../errors/openai-error.js';
+import { requestState } from './request-state.js';
 
 export interface JsonBody {
   /** The bytes forwarded when the model needs no rewrite: as received, or the host-parsed body serialised once. */
@@ -36,7 +37,12 @@ function clientAborted(): Error {
   return Object.assign(new Error('client aborted while sending the body'), { code: 'ECONNRESET' });
 }
 
-function collect(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * The body's bytes. With a declared length (`declared` ≥ 0) the chunk that completes it resolves
+ * at once: Node emits 'end' a tick later, after it has destroyed the request and queued its
+ * 'close', and every request would wait for that before its upstream call could start.
+ */
+function collect(req: IncomingMessage, limit: number, declared: number): Promise<Buffer> {
   // A client that left while earlier middleware waited (an async key check, a rate limit): its
   // request was destroyed and will emit nothing more.
   if (req.destroyed) return Promise.reject(clientAborted());
@@ -47,7 +53,6 @@ function collect(req: IncomingMessage, limit: number): Promise<Buffer> {
       req.removeListener('data', onData);
       req.removeListener('end', onEnd);
       req.removeListener('error', onError);
-      req.removeListener('aborted', onAborted);
       req.removeListener('close', onAborted);
     };
     const onData = (chunk: Buffer): void => {
@@ -61,6 +66,14 @@ function collect(req: IncomingMessage, limit: number): Promise<Buffer> {
         return;
       }
       chunks.push(chunk);
+      // The parser hands over no byte past the declared length: this was the last one. Node marks
+      // the request complete only after this callback and the promise turns it lets run, so the
+      // state says it, for an answer given at once (see `stillSending`). With no listener left, a
+      // request destroyed later emits no 'error': Node's IncomingMessage emits it only to listeners.
+      if (size === declared) {
+        requestState(req).bodyRead = true;
+        onEnd();
+      }
     };
     const onEnd = (): void => {
       cleanup();
@@ -74,8 +87,8 @@ function collect(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('data', onData);
     req.once('end', onEnd);
     req.once('error', onError);
-    req.once('aborted', onAborted);
-    // 'close' before 'end': destroyed without an error (the end comes first on a complete body).
+    // 'close' before 'end': the client left (Node destroys the request, which emits 'aborted',
+    // 'error' to a listener, and 'close'), or it was destroyed without an error.
     req.once('close', onAborted);
   });
 }
@@ -142,5 +155,5 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     req.resume(); // as in collect(): discarded until the 413 closes the connection
     throw tooLarge(limit);
   }
-  return fromBytes(await collect(req, limit));
+  return fromBytes(await collect(req, limit, Number.isSafeInteger(declared) ? declared : -1));
 }

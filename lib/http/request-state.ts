@@ -65,6 +65,8 @@ export interface RequestState {
   logLevel?: 'info' | 'warn' | 'error';
   /** Set when the router observes requests (metrics, tracing, hooks): told when the request is over. */
   observation?: RequestObservationEnd;
+  /** The router read the body whole (with a declared length, a moment before Node marks the request complete). */
+  bodyRead?: boolean;
 }
 
 /** What the end of a request tells its observation (see lib/observe/observer.ts). */
@@ -80,6 +82,11 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 export function requestIdFrom(req: IncomingMessage): string {
   const incoming = req.headers['x-request-id'];
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/** The request's state when something made it already. */
+export function existingRequestState(req: IncomingMessage): RequestState | undefined {
+  return (req as WithState)[STATE];
 }
 
 /** The request's state, created on first use. */

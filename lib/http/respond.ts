@@ -1,10 +1,11 @@
 /** Writing the proxy's own answers. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { existingRequestState } from './request-state.js';
 
 /** True while the client is still sending a request body nobody has read to its end. */
 export function stillSending(res: ServerResponse): boolean {
   const req = res.req as IncomingMessage | undefined;
-  if (req === undefined || req.complete) return false;
+  if (req === undefined || req.complete || existingRequestState(req)?.bodyRead === true) return false;
   // A request without a body is complete once parsed, but a handler that answers in the same tick
   // runs before Node marks it so.
   const { headers } = req;

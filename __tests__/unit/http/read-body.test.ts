@@ -12,12 +12,17 @@ let url: string;
 let prepare: Prepare = () => undefined;
 let limit = 64;
 let outcomes: Promise<Outcome>[] = [];
+/** Whether the request had emitted 'end' when readJsonBody resolved, per request. */
+let endedAtResolve: boolean[] = [];
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
     prepare(req);
     const outcome = readJsonBody(req, limit).then(
-      (ok): Outcome => ({ ok }),
+      (ok): Outcome => {
+        endedAtResolve.push(req.readableEnded);
+        return { ok };
+      },
       (error): Outcome => ({ error }),
     );
     outcomes.push(outcome);
@@ -31,6 +36,7 @@ beforeEach(() => {
   prepare = () => undefined;
   limit = 64;
   outcomes = [];
+  endedAtResolve = [];
 });
 
 /** Sends `chunks` (chunked when no content-length is given) and returns what readJsonBody settled with. */
@@ -60,6 +66,13 @@ describe('readJsonBody', () => {
   it('assembles a chunked body', async () => {
     const text = '{"model":"m","x":[1,2]}';
     expect(await send(['{"model":', '"m",', '"x":[1,2]}'])).toEqual({ ok: { bytes: Buffer.from(text), raw: text, parsed: { model: 'm', x: [1, 2] } } });
+  });
+
+  it("resolves with a declared length's last byte, before the request's 'end'; a chunked body at its 'end'", async () => {
+    const text = '{"model":"m"}';
+    expect(await send([text], sized(text))).toMatchObject({ ok: { raw: text } });
+    expect(await send(['{"model":', '"m"}'])).toMatchObject({ ok: { raw: text } });
+    expect(endedAtResolve).toEqual([false, true]);
   });
 
   it('waits for a body that comes after the headers', async () => {
