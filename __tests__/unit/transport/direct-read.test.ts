@@ -33,12 +33,12 @@ function recordingSink(accept: () => boolean = () => true) {
   return { sink, got };
 }
 
-/** An SSE upstream that writes `first` with its headers and the rest when released. */
-function heldStream(first: string, rest: string) {
+/** An upstream (SSE unless told) that writes `first` with its headers and the rest when released. */
+function heldStream(first: string, rest: string, contentType = 'text/event-stream') {
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   upstream.setHandler(async (_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.writeHead(200, { 'content-type': contentType });
     res.write(first);
     await released;
     res.end(rest);
@@ -192,19 +192,6 @@ describe('a body that fails before anyone reads it', () => {
 describe('taking a default transport body whole', () => {
   const ANSWER = '{"id":"chatcmpl-1","choices":[]}';
 
-  /** A JSON upstream that writes `first` with its headers and `rest` when released. */
-  function heldJson(first: string, rest: string) {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    upstream.setHandler(async (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.write(first);
-      await released;
-      res.end(rest);
-    });
-    return release;
-  }
-
   it('hands over every chunk of a body that has arrived whole, and lets go of the abort', async () => {
     upstream.setHandler((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -226,7 +213,7 @@ describe('taking a default transport body whole', () => {
   });
 
   it('takes nothing from a body still arriving or larger than the bound; it then reads as before', async () => {
-    const release = heldJson(ANSWER.slice(0, 10), ANSWER.slice(10));
+    const release = heldStream(ANSWER.slice(0, 10), ANSWER.slice(10), 'application/json');
     const response = await transport(post(new AbortSource()));
     await sleep(50); // the first part has most likely arrived
     expect(tryTakeWhole(response.body, 1024)).toBeUndefined(); // not whole yet
