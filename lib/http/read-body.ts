@@ -7,6 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { HttpError } from '../errors/openai-error.js';
 import { invalidRequest } from '../errors/openai-error.js';
+import { joinChunks } from '../util/join-chunks.js';
 import { requestState } from './request-state.js';
 
 export interface JsonBody {
@@ -77,7 +78,7 @@ function collect(req: IncomingMessage, limit: number, declared: number): Promise
     };
     const onEnd = (): void => {
       cleanup();
-      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+      resolve(joinChunks(chunks, size));
     };
     const onError = (error: Error): void => {
       cleanup();

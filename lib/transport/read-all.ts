@@ -2,12 +2,8 @@
 import type { Readable } from 'node:stream';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../defaults.js';
 import { UpstreamResponseTooLargeError } from '../errors/errors.js';
+import { joinChunks } from '../util/join-chunks.js';
 import { tryTakeWhole } from './direct-read.js';
-
-/** The chunks as one buffer (the chunk itself when there is one). */
-export function joinChunks(chunks: readonly Buffer[]): Buffer {
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-}
 
 /**
  * Collects `body`, at once (no promise) when it had already arrived whole (see `tryTakeWhole`).
@@ -42,7 +38,7 @@ export function readAll(body: Readable, maxBytes = DEFAULT_MAX_RESPONSE_BYTES): 
       chunks.push(chunk);
     };
     body.on('data', onData);
-    body.once('end', () => settle(undefined, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    body.once('end', () => settle(undefined, joinChunks(chunks, size)));
     // Stays attached after a settle: the destroy above emits the error it was given.
     body.on('error', (error) => settle(error));
     body.once('close', () => {

@@ -5,8 +5,8 @@
  * large ones are never held in memory.
  */
 import type { Readable } from 'node:stream';
+import { joinChunks } from '../util/join-chunks.js';
 import { tryTakeWhole } from './direct-read.js';
-import { joinChunks } from './read-all.js';
 
 export type BodyHead = { complete: true; bytes: Buffer } | { complete: false; head: Buffer[] };
 
@@ -34,7 +34,7 @@ export function readHead(body: Readable, limit: number): BodyHead | Promise<Body
     };
     const onEnd = (): void => {
       stop();
-      resolve({ complete: true, bytes: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size) });
+      resolve({ complete: true, bytes: joinChunks(chunks, size) });
     };
     const onError = (error: unknown): void => {
       stop();
