@@ -76,13 +76,13 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
 
   // The handler speaks the dispatch API of the undici we ship (7, as 8 does); a dispatcher passed
   // in may come from another major version, whose own request() always fits it.
+  // Both resolve with the body decoded.
+  const send = ownDispatcher ? dispatchRequest : requestOn;
   const transport = ((request) => {
     const { origin, path } = targetOf(request.url);
     const { method, headers, body } = request;
-    const options = { origin, path, method, headers, body, ...NO_REDIRECTS };
     // The emitter form when the request has one: reading `signal` would create an AbortController.
-    const signal = request.abort ?? request.signal;
-    return ownDispatcher ? dispatchRequest(dispatcher, options, signal) : requestOn(dispatcher, options, signal).then(decodeResponse);
+    return send(dispatcher, { origin, path, method, headers, body, ...NO_REDIRECTS }, request.abort ?? request.signal);
   }) as UndiciTransport;
   transport.close = async () => {
     if (ownDispatcher) {
@@ -92,7 +92,10 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Und
   return transport;
 }
 
+/** `dispatchRequest` for a dispatcher passed in: its own `request()`, the body decoded. */
 function requestOn(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal: SignalLike | undefined): Promise<UpstreamResponse> {
-  const pending = dispatcher.request({ ...options, signal }).then((response): UpstreamResponse => ({ status: response.statusCode, headers: response.headers as UpstreamResponse['headers'], body: response.body }));
+  const pending = dispatcher
+    .request({ ...options, signal })
+    .then((response): UpstreamResponse => decodeResponse({ status: response.statusCode, headers: response.headers as UpstreamResponse['headers'], body: response.body }));
   return settleOnAbort(pending, signal);
 }
