@@ -29,8 +29,10 @@ export class ListenerList {
   /** Empties the list and returns its listeners, oldest first. */
   takeAll(): (() => void)[] {
     const listeners: (() => void)[] = [];
-    for (let entry = this.#first; entry; entry = entry.next) listeners.push(entry.listener!);
-    while (this.#first) this.#remove(this.#first);
+    while (this.#first) {
+      listeners.push(this.#first.listener!);
+      this.#remove(this.#first);
+    }
     return listeners.reverse(); // the newest is first in the list
   }
 
