@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { delta, pin, startServer } from './processes.mjs';
-import { LARGE_BODY, SMALL_BODY, STREAM_APIS, STREAM_BODY } from './constants.mjs';
+import { LOAD_BODIES } from './constants.mjs';
 import { cannon } from './scenarios/load.mjs';
 
 const { values, positionals } = parseArgs({
@@ -34,9 +34,8 @@ const { values, positionals } = parseArgs({
   },
 });
 
-const BODIES = { small: { body: SMALL_BODY }, stream: { body: STREAM_BODY }, large: { body: LARGE_BODY }, 'stream-messages': STREAM_APIS.messages, 'stream-responses': STREAM_APIS.responses };
-const chosen = BODIES[values.body];
-if (chosen === undefined) throw new Error(`--body: one of ${Object.keys(BODIES).join(', ')}`);
+const chosen = LOAD_BODIES[values.body];
+if (chosen === undefined) throw new Error(`--body: one of ${Object.keys(LOAD_BODIES).join(', ')}`);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** A directory holding `bench/` and `dist/` for `variant`: itself, or a commit exported and built once. */

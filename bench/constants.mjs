@@ -43,3 +43,12 @@ export const STREAM_APIS = {
   messages: { path: MESSAGES_PATH, body: MESSAGES_STREAM_BODY, scenario: 'stream-messages' },
   responses: { path: RESPONSES_PATH, body: RESPONSES_STREAM_BODY, scenario: 'stream-responses' },
 };
+
+/** The loads a side tool can pick with `--body`: what it posts, and where (default the chat path). */
+export const LOAD_BODIES = {
+  small: { body: SMALL_BODY },
+  large: { body: LARGE_BODY },
+  stream: { body: STREAM_BODY },
+  'stream-messages': STREAM_APIS.messages,
+  'stream-responses': STREAM_APIS.responses,
+};

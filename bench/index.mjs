@@ -8,12 +8,12 @@ import { mkdir, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { LARGE_BODY, SMALL_BODY, STREAM_APIS, STREAM_BODY } from './constants.mjs';
+import { LARGE_BODY, LOAD_BODIES, SMALL_BODY, STREAM_APIS } from './constants.mjs';
 import { pin, startServer } from './processes.mjs';
 import { startRedis } from './redis.mjs';
 import { checkTargets, renderMarkdown, summarize, writeResults } from './report.mjs';
 import { configureFidelity, runFidelity } from './scenarios/fidelity.mjs';
-import { runLoad, warm } from './scenarios/load.mjs';
+import { runLoad, warm, warmAsTheBench } from './scenarios/load.mjs';
 import { runOpenStreams } from './scenarios/open-streams.mjs';
 import { runAllocation, runLatency } from './scenarios/latency.mjs';
 import { topSelfTime } from './profile-top.mjs';
@@ -89,18 +89,9 @@ function options() {
     streamApis: list('stream-apis', values['stream-apis'], Object.keys(STREAM_APIS)),
     pin: values.pin,
     profile: values.profile === undefined ? undefined : list('profile', values.profile, Object.keys(PROXIES))[0],
-    profileLoad: PROFILE_LOADS[list('profile-body', values['profile-body'], Object.keys(PROFILE_LOADS))[0]],
+    profileLoad: LOAD_BODIES[list('profile-body', values['profile-body'], Object.keys(LOAD_BODIES))[0]],
   };
 }
-
-/** What `--profile-body` names: a body and the path it goes to. */
-const PROFILE_LOADS = {
-  small: { body: SMALL_BODY },
-  large: { body: LARGE_BODY },
-  stream: { body: STREAM_BODY },
-  'stream-messages': STREAM_APIS.messages,
-  'stream-responses': STREAM_APIS.responses,
-};
 
 const log = (message) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
@@ -169,9 +160,7 @@ async function bench(opts, upstream, proxies) {
 
   log('warming up every proxy (unmeasured)');
   for (const proxy of proxies) {
-    await warm(proxy, SMALL_BODY, opts.connections, 2);
-    for (const api of streams) await warm(proxy, api.body, opts.connections, 1, api.path);
-    if (opts.scenarios.includes('body')) await warm(proxy, LARGE_BODY, opts.connections, 1);
+    await warmAsTheBench(proxy, opts.connections, streams, opts.scenarios.includes('body'));
   }
 
   for (let round = 0; round < opts.rounds; round += 1) {

@@ -8,7 +8,7 @@
  * or the JavaScript of one package or file) and the groups are printed in µs per request.
  *
  *   npm run build
- *   node bench/micro/perf-groups.mjs [--servers floor,ours] [--body small|stream|stream-messages|stream-responses]
+ *   node bench/micro/perf-groups.mjs [--servers floor,ours] [--body small|stream|large|stream-messages|stream-responses]
  *        [--duration 8] [--frequency 5000] [--top 30] [--files]
  *
  * Node's own JavaScript and the router's are one group each; `--files` splits them by file. `--top`
@@ -20,9 +20,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { SMALL_BODY, STREAM_APIS } from '../constants.mjs';
+import { LOAD_BODIES, STREAM_APIS } from '../constants.mjs';
 import { delta, startServer } from '../processes.mjs';
-import { cannon, warm } from '../scenarios/load.mjs';
+import { cannon, warmAsTheBench } from '../scenarios/load.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -35,14 +35,8 @@ const { values } = parseArgs({
   },
 });
 
-const LOADS = {
-  small: { body: SMALL_BODY, path: undefined },
-  stream: STREAM_APIS.chat,
-  'stream-messages': STREAM_APIS.messages,
-  'stream-responses': STREAM_APIS.responses,
-};
-const load = LOADS[values.body];
-if (load === undefined) throw new Error(`--body: one of ${Object.keys(LOADS).join(', ')}`);
+const load = LOAD_BODIES[values.body];
+if (load === undefined) throw new Error(`--body: one of ${Object.keys(LOAD_BODIES).join(', ')}`);
 const frequency = Number(values.frequency);
 const usPerSample = 1e6 / frequency;
 
@@ -93,9 +87,7 @@ function readReport(file) {
 async function profile(name, upstream) {
   const proxy = await startServer(name, 'proxy.mjs', [name, upstream.origin], ['--perf-basic-prof-only-functions']);
   try {
-    // As the bench warms every proxy before its first round.
-    await warm(proxy, SMALL_BODY, 50, 2);
-    for (const api of Object.values(STREAM_APIS)) await warm(proxy, api.body, 50, 1, api.path);
+    await warmAsTheBench(proxy, 50, Object.values(STREAM_APIS));
     const file = `/tmp/perf-groups-${proxy.pid}.data`;
     const recorder = spawn('perf', ['record', '-e', 'cpu-clock', '-F', String(frequency), '-p', String(proxy.pid), '-o', file], { stdio: ['ignore', 'ignore', 'pipe'] });
     let recorderErrors = '';

@@ -1,7 +1,7 @@
 /** Throughput scenarios: autocannon against one proxy, CPU charged to the proxy process alone. */
 import autocannon from 'autocannon';
 import { delta } from '../processes.mjs';
-import { PATH } from '../constants.mjs';
+import { LARGE_BODY, PATH, SMALL_BODY } from '../constants.mjs';
 
 /** `duration` seconds of POSTs at `connections` to `path`; `rate` caps requests per second for all of them together. */
 export function cannon(origin, body, connections, duration, rate = 0, path = PATH) {
@@ -41,4 +41,11 @@ export async function runLoad(server, { body, connections, duration, path = PATH
 /** Unmeasured load so every process has JIT-compiled its hot path before the first round. */
 export async function warm(server, body, connections, duration, path = PATH) {
   await cannon(server.origin, body, connections, duration, 0, path);
+}
+
+/** The bench's warm-up of one proxy: 2 s of small requests, 1 s of each stream API, 1 s of large bodies when asked. */
+export async function warmAsTheBench(server, connections, streams, large = false) {
+  await warm(server, SMALL_BODY, connections, 2);
+  for (const api of streams) await warm(server, api.body, connections, 1, api.path);
+  if (large) await warm(server, LARGE_BODY, connections, 1);
 }
