@@ -9,7 +9,7 @@ import { createProxyMiddleware } from 'http-proxy-middleware';
 import nodeFetch from 'node-fetch';
 import { Registry } from 'prom-client';
 import winston from 'winston';
-import { createLlmProxyRouter } from '../../dist/index.js';
+import { createLlmProxyRouter, createUndiciTransport, pipeSse } from '../../dist/index.js';
 import { createRedisStore } from '../../dist/redis/index.js';
 import { MESSAGES_PATH, MODEL, PATH, RESPONSES_PATH } from '../constants.mjs';
 
@@ -24,6 +24,34 @@ function rawPipe(upstream) {
     });
     up.on('error', () => res.destroy());
     req.pipe(up);
+  };
+}
+
+/**
+ * The library's pieces without the router: its default transport and its SSE pipe, mounted by hand
+ * (the body read whole, sent on with a provider's headers, the answer passed back). What the router
+ * costs beyond this row is its own work: model routing, failover, clocks, headers, request state.
+ */
+function pieces(upstream) {
+  const transport = createUndiciTransport();
+  return (req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const headers = { 'content-type': 'application/json', authorization: 'Bearer mock' };
+      transport({ url: `${upstream}${req.url}`, method: 'POST', headers, body: Buffer.concat(chunks) }).then(
+        (answer) => {
+          if (String(answer.headers['content-type']).startsWith('text/event-stream')) {
+            res.statusCode = answer.status;
+            pipeSse(answer.body, res);
+          } else {
+            res.writeHead(answer.status, answer.headers);
+            answer.body.pipe(res);
+          }
+        },
+        () => res.destroy(),
+      );
+    });
   };
 }
 
@@ -108,6 +136,10 @@ export const PROXIES = {
   hpm: {
     label: 'Express 5 + http-proxy-middleware 3.0.11',
     build: (upstream) => express().use(createProxyMiddleware({ target: upstream, agent: new http.Agent({ keepAlive: true }) })),
+  },
+  pieces: {
+    label: 'Express 5 + the library\'s undici transport and SSE pipe alone, no router',
+    build: (upstream) => express().post([PATH, MESSAGES_PATH, RESPONSES_PATH], pieces(upstream)),
   },
   ours: {
     label: 'Express 5 + express-llm-proxy, undici transport (default), `logRequests: false`',
