@@ -51,6 +51,9 @@ const { values } = parseArgs({
   },
 });
 
+// This child's upstream answers chat only: any other load would quietly be measured as `small`.
+if (values.body !== 'small' && values.body !== 'stream') throw new Error(`--body: small or stream, not ${values.body}`);
+
 if (values.child) {
   await child(values.child);
 } else {
